@@ -1,0 +1,364 @@
+/**
+ * Scenario tests. Each fixtures/scenarios/<situation>/ folder is an unpacked bundle; here it is
+ * packed into a real .tgz in memory, read as `netdump analyze bundle.tgz` reads it, analyzed with
+ * every registered rule, and the set of rule ids reported at critical or warning severity must
+ * equal the set the scenario's README names. Then the findings a user would look at first are
+ * checked: the subjects, the key words of the message, and the lines of evidence.
+ *
+ * The fixtures come from fixtures/build-scenarios.mjs; the last block checks that they are
+ * well-formed, internally consistent bundles, so that an edit to the generator cannot quietly
+ * make a scenario pass for the wrong reason.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { analyzeBundle } from '../../analyzer/analyze.js';
+import { readBundleFromBuffer } from '../../analyzer/bundle/read-bundle.js';
+import type { Finding, Report } from '../../analyzer/report/report.js';
+import { packDirectory } from '../helpers/pack-bundle.js';
+
+const SCENARIOS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'scenarios');
+
+const reports = new Map<string, Promise<Report>>();
+
+/** Packs and analyzes a scenario once; several tests read the same report. */
+function analyzeScenario(name: string): Promise<Report> {
+  let report = reports.get(name);
+  if (!report) {
+    report = (async () => {
+      const tgz = await packDirectory(join(SCENARIOS_DIR, name), { prefix: `netdump-shop-prod-${name}` });
+      return analyzeBundle(await readBundleFromBuffer(tgz, `${name}.tgz`));
+    })();
+    reports.set(name, report);
+  }
+  return report;
+}
+
+const serious = (report: Report): Finding[] => report.findings.filter((f) => f.severity === 'critical' || f.severity === 'warning');
+const seriousRuleIds = (report: Report): string[] => [...new Set(serious(report).map((f) => f.rule))].sort();
+const findingsOf = (report: Report, rule: string): Finding[] => report.findings.filter((f) => f.rule === rule);
+
+const registered: string[] = [];
+
+/** One scenario: the exact set of critical/warning rule ids, then what its findings must say. */
+function scenario(name: string, expected: string[], check?: (report: Report) => void): void {
+  registered.push(name);
+  const label = expected.length > 0 ? expected.join(', ') : 'no critical or warning finding';
+  it(`${name}: ${label}`, async () => {
+    const report = await analyzeScenario(name);
+    expect(report.problems, 'no rule may crash').toEqual([]);
+    expect(seriousRuleIds(report)).toEqual([...new Set(expected)].sort());
+    check?.(report);
+  });
+}
+
+// ---- reading the fixture files the way a user would check a finding by hand ----
+
+function fixtureText(name: string, path: string): string {
+  return readFileSync(join(SCENARIOS_DIR, name, path), 'utf8');
+}
+
+function fixtureJson(name: string, path: string): any {
+  return JSON.parse(fixtureText(name, path));
+}
+
+/**
+ * 1-based line of `field` (a line like `"selector": {`) inside the item of a kubectl List file
+ * whose metadata has this namespace and name, searching from its `spec` (kubectl output sorts
+ * keys, so `metadata` comes first and `spec`/`status` after it).
+ */
+function lineInItem(name: string, path: string, namespace: string, objectName: string, field: RegExp): number {
+  const lines = fixtureText(name, path).split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i] === `                "name": "${objectName}",` && lines[i + 1] === `                "namespace": "${namespace}",`) {
+      // The item ends at the next line of exactly 8 spaces and `}`.
+      for (let j = i + 2; j < lines.length && !/^ {8}\}/.test(lines[j]!); j++) {
+        if (field.test(lines[j]!)) return j + 1;
+      }
+      throw new Error(`${path}: ${namespace}/${objectName} has no line matching ${field}`);
+    }
+  }
+  throw new Error(`${path}: no item ${namespace}/${objectName}`);
+}
+
+function podNames(name: string, namespace: string, prefix: string): string[] {
+  return fixtureJson(name, 'cluster/pods.json')
+    .items.filter((p: any) => p.metadata.namespace === namespace && p.metadata.name.startsWith(prefix))
+    .map((p: any) => p.metadata.name as string)
+    .sort();
+}
+
+/** Every rule ran on real input: none was skipped as "not collected" or failed. */
+function expectAllRulesChecked(report: Report): void {
+  const notChecked = report.coverage.filter((c) => c.status !== 'checked').map((c) => `${c.rule}: ${c.status} (${c.detail})`);
+  expect(notChecked).toEqual([]);
+}
+
+describe('scenario bundles analyze to the findings their READMEs name', () => {
+  scenario('healthy-cluster', [], (report) => {
+    expect(serious(report)).toEqual([]);
+    // A healthy verdict only counts if the checks actually read the cluster.
+    expectAllRulesChecked(report);
+    expect(report.bundle.context).toBe('shop-prod');
+    expect(report.bundle.nodes).toBe(3);
+  });
+
+  scenario('cart-selector-typo', ['svc-no-endpoints'], (report) => {
+    const [finding] = findingsOf(report, 'svc-no-endpoints');
+    expect(finding!.subjects).toEqual(['Service/shop/cart']);
+    expect(finding!.message).toContain('app=cart');
+    expect(finding!.message).toContain('app=carts');
+    expect(finding!.rootCause).toBe(true);
+    // The primary evidence is the Service's selector, not its metadata labels (which also say app: cart).
+    const selector = lineInItem('cart-selector-typo', 'cluster/services.json', 'shop', 'cart', /^\s*"selector": \{$/);
+    const primary = finding!.evidence[0]!;
+    expect(primary.file).toBe('cluster/services.json');
+    expect([selector, selector + 1]).toContain(primary.line);
+    // ...and a pod that carries the near-miss label.
+    expect(finding!.evidence.some((e) => e.file === 'cluster/pods.json' && e.text.includes('"app": "carts"'))).toBe(true);
+  });
+
+  scenario('catalog-crashloop', ['pod-not-ready', 'svc-endpoints-not-ready'], (report) => {
+    const catalogPods = podNames('catalog-crashloop', 'shop', 'catalog-');
+    expect(catalogPods).toHaveLength(2);
+    const podFindings = findingsOf(report, 'pod-not-ready');
+    expect(podFindings.map((f) => f.subjects[0]).sort()).toEqual(catalogPods.map((p) => `Pod/shop/${p}`));
+    for (const f of podFindings) {
+      expect(f.message).toContain('CrashLoopBackOff');
+      expect(f.message).toMatch(/\b14 restarts\b/);
+      expect(f.message).toMatch(/exit code 1\b/);
+      expect(f.evidence[0]!.file).toBe('cluster/pods.json');
+    }
+    const [service] = findingsOf(report, 'svc-endpoints-not-ready');
+    expect(service!.subjects).toEqual(['Service/shop/catalog']);
+    expect(service!.evidence.every((e) => e.file === 'cluster/endpointslices.json' && e.text.startsWith('"ready": false'))).toBe(true);
+    // The crash-looping pods explain the Service's missing endpoints.
+    expect(service!.rootCause).toBe(false);
+    expect([...service!.causedBy].sort()).toEqual(podFindings.map((f) => f.id).sort());
+  });
+
+  scenario('checkout-targetport-name', ['svc-targetport-mismatch'], (report) => {
+    const [finding] = findingsOf(report, 'svc-targetport-mismatch');
+    expect(finding!.subjects).toEqual(['Service/shop/checkout']);
+    expect(finding!.message).toContain('"web"');
+    expect(finding!.message).toContain('http');
+    const targetPort = lineInItem('checkout-targetport-name', 'cluster/services.json', 'shop', 'checkout', /^\s*"targetPort": "web"$/);
+    expect(finding!.evidence[0]).toMatchObject({ file: 'cluster/services.json', line: targetPort });
+  });
+
+  scenario('stale-endpointslices', ['svc-endpoints-drift'], (report) => {
+    const [finding] = findingsOf(report, 'svc-endpoints-drift');
+    expect(finding!.subjects).toEqual(['Service/shop/cart']);
+    expect(finding!.message).toContain('10.244.2.21'); // the deleted pod, still listed
+    expect(finding!.message).toContain('10.244.1.26'); // the ready replacement, missing
+    expect(finding!.evidence.some((e) => e.file === 'cluster/endpointslices.json' && e.text === '"10.244.2.21"')).toBe(true);
+  });
+
+  scenario('lb-pending-no-controller', ['lb-pending'], (report) => {
+    const [finding] = findingsOf(report, 'lb-pending');
+    expect(finding!.subjects).toEqual(['Service/shop/frontend-public']);
+    const status = lineInItem('lb-pending-no-controller', 'cluster/services.json', 'shop', 'frontend-public', /^\s*"loadBalancer": \{\}$/);
+    expect(finding!.evidence[0]).toMatchObject({ file: 'cluster/services.json', line: status });
+  });
+
+  scenario('ingress-wrong-backend', ['ingress-backend-missing'], (report) => {
+    const findings = findingsOf(report, 'ingress-backend-missing');
+    const payments = findings.find((f) => f.subjects.includes('Ingress/shop/payments'));
+    const grpc = findings.find((f) => f.subjects.includes('Ingress/shop/catalog-grpc'));
+    expect(findings).toHaveLength(2);
+    expect(payments!.message).toContain('payments');
+    expect(payments!.evidence[0]).toMatchObject({
+      file: 'cluster/ingresses.json',
+      line: lineInItem('ingress-wrong-backend', 'cluster/ingresses.json', 'shop', 'payments', /^\s*"name": "payments",$/),
+    });
+    expect(grpc!.message).toContain('"grpc"');
+    expect(grpc!.evidence[0]).toMatchObject({
+      file: 'cluster/ingresses.json',
+      line: lineInItem('ingress-wrong-backend', 'cluster/ingresses.json', 'shop', 'catalog-grpc', /^\s*"name": "grpc"$/),
+    });
+  });
+
+  scenario('ingress-no-class', ['ingress-class-missing'], (report) => {
+    const findings = findingsOf(report, 'ingress-class-missing');
+    expect(findings.map((f) => f.subjects[0]).sort()).toEqual(['Ingress/shop/admin', 'Ingress/shop/legacy-storefront']);
+    const admin = findings.find((f) => f.subjects[0] === 'Ingress/shop/admin')!;
+    expect(admin.severity).toBe('critical');
+    expect(admin.message).toContain('traefik');
+    expect(admin.evidence[0]).toMatchObject({
+      file: 'cluster/ingresses.json',
+      line: lineInItem('ingress-no-class', 'cluster/ingresses.json', 'shop', 'admin', /^\s*"ingressClassName": "traefik",$/),
+    });
+    expect(findings.every((f) => f.evidence[0]!.file === 'cluster/ingresses.json')).toBe(true);
+  });
+
+  scenario('broken-bundle', ['bundle-collection-failed', 'bundle-parse-error'], (report) => {
+    const redacted = redactedLine();
+    const [parse] = findingsOf(report, 'bundle-parse-error');
+    expect(parse!.evidence[0]).toMatchObject({ file: 'cluster/events.json', line: redacted, text: '"message": <REDACTED>,' });
+
+    const collection = findingsOf(report, 'bundle-collection-failed');
+    const forbidden = collection.find((f) => f.severity === 'warning')!;
+    expect(forbidden.message).toContain('networkpolicies');
+    expect(forbidden.message).toContain('Forbidden');
+    expect(forbidden.evidence[0]!.file).toBe('manifest.json');
+    const ipvsadm = collection.find((f) => f.subjects.includes('Node/node-b'))!;
+    expect(ipvsadm.severity).toBe('info');
+    expect(ipvsadm.message).toContain('ipvsadm');
+
+    // The damage hides nothing else: every other check still ran on the cluster files.
+    const notChecked = report.coverage.filter((c) => c.status !== 'checked');
+    expect(notChecked).toEqual([]);
+  });
+
+  scenario(
+    'demo-shop',
+    ['svc-no-endpoints', 'pod-not-ready', 'svc-endpoints-not-ready', 'ingress-backend-missing', 'lb-pending', 'bundle-collection-failed'],
+    (report) => {
+      const subjects = (rule: string) => findingsOf(report, rule).flatMap((f) => f.subjects).sort();
+      expect(subjects('svc-no-endpoints')).toEqual(['Service/shop/cart']);
+      expect(subjects('pod-not-ready')).toEqual(podNames('demo-shop', 'shop', 'catalog-').map((p) => `Pod/shop/${p}`));
+      expect(subjects('svc-endpoints-not-ready')).toEqual(['Service/shop/catalog']);
+      expect(subjects('ingress-backend-missing')).toEqual(['Ingress/shop/payments']);
+      expect(subjects('lb-pending')).toEqual(['Service/shop/frontend-public']);
+      // Root causes come first; the Service symptom hangs under the crash-looping pods.
+      const [symptom] = findingsOf(report, 'svc-endpoints-not-ready');
+      expect(symptom!.causedBy.map((id) => report.findings.find((f) => f.id === id)!.rule)).toEqual(['pod-not-ready', 'pod-not-ready']);
+      const firstSymptom = report.findings.findIndex((f) => !f.rootCause);
+      expect(report.findings.slice(firstSymptom).every((f) => !f.rootCause)).toBe(true);
+      expect(findingsOf(report, 'bundle-collection-failed').map((f) => f.severity).sort()).toEqual(['info', 'warning']);
+    },
+  );
+});
+
+/** The line the README of broken-bundle names, checked against the file itself. */
+function redactedLine(): number {
+  const lines = fixtureText('broken-bundle', 'cluster/events.json').split('\n');
+  const line = lines.findIndex((l) => l.includes('<REDACTED>')) + 1;
+  expect(line).toBeGreaterThan(1);
+  expect(fixtureText('broken-bundle', 'README.md')).toContain(`line ${line}`);
+  return line;
+}
+
+// ------------------------------------------------------------------------------------------
+// The fixtures themselves
+// ------------------------------------------------------------------------------------------
+
+const scenarioDirs = readdirSync(SCENARIOS_DIR)
+  .filter((d) => statSync(join(SCENARIOS_DIR, d)).isDirectory())
+  .sort();
+
+function filesUnder(dir: string, prefix = ''): string[] {
+  return readdirSync(join(dir, prefix))
+    .sort()
+    .flatMap((entry) => {
+      const path = prefix ? `${prefix}/${entry}` : entry;
+      return statSync(join(dir, path)).isDirectory() ? filesUnder(dir, path) : [path];
+    });
+}
+
+/** Files whose invalid JSON is the point of the scenario. */
+const BROKEN_ON_PURPOSE = new Set(['broken-bundle/cluster/events.json']);
+
+function ipv4ToInt(ip: string): number {
+  return ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+}
+
+function inCidr(ip: string, cidr: string): boolean {
+  const [base, bits] = cidr.split('/');
+  const size = 2 ** (32 - Number(bits));
+  const start = Math.floor(ipv4ToInt(base!) / size) * size;
+  return ipv4ToInt(ip) >= start && ipv4ToInt(ip) < start + size;
+}
+
+describe('scenario fixtures', () => {
+  it('every scenario folder has a scenario line above, and every scenario line a folder', () => {
+    expect(scenarioDirs).toEqual([...registered].sort());
+  });
+
+  describe.each(scenarioDirs)('%s', (name) => {
+    const dir = join(SCENARIOS_DIR, name);
+    const files = filesUnder(dir);
+
+    it('has a README.md and a manifest.json for context shop-prod', () => {
+      expect(files).toContain('README.md');
+      expect(files).toContain('manifest.json');
+      const manifest = fixtureJson(name, 'manifest.json');
+      expect(manifest.format).toBe('netdump/v1');
+      expect(manifest.cluster.context).toBe('shop-prod');
+    });
+
+    it('all its JSON files parse, and cluster files are kubectl Lists', () => {
+      for (const path of files.filter((f) => f.endsWith('.json'))) {
+        const text = fixtureText(name, path);
+        if (BROKEN_ON_PURPOSE.has(`${name}/${path}`)) {
+          expect(() => JSON.parse(text), `${path} is broken on purpose`).toThrow(SyntaxError);
+          continue;
+        }
+        const value = JSON.parse(text);
+        if (path.startsWith('cluster/') && path !== 'cluster/version.json') {
+          expect({ path, kind: value.kind, apiVersion: value.apiVersion, metadata: value.metadata }).toEqual({
+            path,
+            kind: 'List',
+            apiVersion: 'v1',
+            metadata: { resourceVersion: '' },
+          });
+          expect(Array.isArray(value.items), path).toBe(true);
+          expect(text.startsWith('{\n    "apiVersion": "v1",\n    "items": ['), `${path} is 4-space indented like kubectl`).toBe(true);
+        }
+      }
+    });
+
+    it('its manifest records every file: successful commands have their file, failed ones none', () => {
+      const manifest = fixtureJson(name, 'manifest.json');
+      const collected = files.filter((f) => f !== 'README.md' && f !== 'manifest.json');
+      const recorded = manifest.items.filter((i: any) => i.exitCode === 0).map((i: any) => i.path as string);
+      expect(collected).toEqual([...recorded].sort());
+      for (const item of manifest.items.filter((i: any) => i.exitCode !== 0)) {
+        expect(files, `${item.path} failed, so it has no file`).not.toContain(item.path);
+        expect(item.stderr).not.toBe('');
+      }
+    });
+
+    it('is internally consistent: pod IPs in their node podCIDR, owners and slice targets resolve', () => {
+      const nodes = new Map<string, any>(fixtureJson(name, 'cluster/nodes.json').items.map((n: any) => [n.metadata.name, n]));
+      const pods: any[] = fixtureJson(name, 'cluster/pods.json').items;
+      const podsByUid = new Map(pods.map((p) => [p.metadata.uid, p]));
+      const rsUidByName = new Map<string, string>();
+      for (const pod of pods) {
+        const node = nodes.get(pod.spec.nodeName);
+        expect(node, `${pod.metadata.name} runs on a known node`).toBeDefined();
+        const ip = pod.status.podIP as string;
+        if (pod.spec.hostNetwork) expect(ip).toBe(pod.status.hostIP);
+        else expect(inCidr(ip, node.spec.podCIDR), `${pod.metadata.name} ${ip} in ${node.spec.podCIDR}`).toBe(true);
+        expect(pod.status.hostIP).toBe(node.status.addresses.find((a: any) => a.type === 'InternalIP').address);
+        const owner = pod.metadata.ownerReferences?.[0];
+        if (owner?.kind === 'ReplicaSet') {
+          expect(rsUidByName.get(owner.name) ?? owner.uid, `one uid for ReplicaSet ${owner.name}`).toBe(owner.uid);
+          rsUidByName.set(owner.name, owner.uid);
+        }
+      }
+      expect(new Set(pods.filter((p) => !p.spec.hostNetwork).map((p) => p.status.podIP)).size).toBe(pods.filter((p) => !p.spec.hostNetwork).length);
+
+      const services: any[] = fixtureJson(name, 'cluster/services.json').items;
+      const serviceUids = new Map(services.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s.metadata.uid]));
+      for (const svc of services) expect(inCidr(svc.spec.clusterIP, '10.96.0.0/12'), `${svc.metadata.name} ClusterIP`).toBe(true);
+
+      const dangling: string[] = [];
+      for (const slice of fixtureJson(name, 'cluster/endpointslices.json').items) {
+        const service = `${slice.metadata.namespace}/${slice.metadata.labels['kubernetes.io/service-name']}`;
+        expect(serviceUids.has(service), `slice ${slice.metadata.name} belongs to a Service`).toBe(true);
+        const owner = slice.metadata.ownerReferences?.[0];
+        if (owner) expect(owner.uid).toBe(serviceUids.get(service));
+        for (const endpoint of slice.endpoints ?? []) {
+          if (!endpoint.targetRef) continue;
+          const pod = podsByUid.get(endpoint.targetRef.uid);
+          if (!pod) dangling.push(`${slice.metadata.name} → ${endpoint.addresses[0]}`);
+          else expect([pod.metadata.name, pod.status.podIP, pod.spec.nodeName]).toEqual([endpoint.targetRef.name, endpoint.addresses[0], endpoint.nodeName]);
+        }
+      }
+      // Only the stale-slice scenario lists a pod that no longer exists, as its README says.
+      expect(dangling).toEqual(name === 'stale-endpointslices' ? [expect.stringMatching(/^cart-\w+ → 10\.244\.2\.21$/)] : []);
+    });
+  });
+});
