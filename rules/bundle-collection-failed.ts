@@ -1,0 +1,98 @@
+import type { ManifestItem } from '../analyzer/bundle/bundle.js';
+import { makeEvidence, type Evidence } from '../analyzer/bundle/source-file.js';
+import { inputs } from '../analyzer/engine/inputs.js';
+import { defineRule } from '../analyzer/engine/rule.js';
+import type { Severity } from '../analyzer/report/report.js';
+import { firstLine, listSome, plural } from './lib/list-text.js';
+
+const MAX_EVIDENCE = 10;
+const MANIFEST = 'manifest.json';
+
+type Failure = 'forbidden' | 'not-found' | 'failed';
+
+function failed(item: ManifestItem): boolean {
+  return (item.exitCode !== undefined && item.exitCode !== 0) || (item.error !== undefined && item.error !== '');
+}
+
+function classify(item: ManifestItem): Failure {
+  const text = `${item.stderr ?? ''}\n${item.error ?? ''}`;
+  if (/\bforbidden\b/i.test(text)) return 'forbidden';
+  if (item.exitCode === 127 || /command not found|executable file not found|: not found\b/i.test(text)) return 'not-found';
+  return 'failed';
+}
+
+/** `kubectl auth can-i list pods --all-namespaces` from `cannot list resource "pods" in API group ""`. */
+function canICommand(stderr: string): string | undefined {
+  const m = /cannot (\w+) resource "([^"]+)"(?: in API group "([^"]*)")?/.exec(stderr);
+  if (!m) return undefined;
+  const resource = m[3] ? `${m[2]}.${m[3]}` : m[2];
+  return `kubectl auth can-i ${m[1]} ${resource} --all-namespaces`;
+}
+
+/**
+ * The manifest records a command that failed: its output is missing or partial, so the checks
+ * that read it report "not collected". Identical failures (same command, exit code and first
+ * error line) on several nodes form one finding. RBAC refusals are named as such.
+ */
+export default defineRule({
+  id: 'bundle-collection-failed',
+  layer: 'bundle',
+  severity: 'warning',
+  description: 'The manifest records a failed collection command',
+  area: 'Bundle',
+  requires: [inputs.manifest],
+  check(ctx) {
+    const bundle = ctx.model.bundle;
+    const manifestFile = bundle.get(MANIFEST);
+    const groups = new Map<string, ManifestItem[]>();
+    for (const item of bundle.manifest?.items ?? []) {
+      if (!failed(item)) continue;
+      const key = [item.command ?? item.path ?? '', item.exitCode ?? '', item.error ?? '', firstLine(item.stderr)].join('\u0000');
+      const group = groups.get(key);
+      if (group) group.push(item);
+      else groups.set(key, [item]);
+    }
+
+    for (const items of groups.values()) {
+      const first = items[0]!;
+      const kind = classify(first);
+      const command = first.command ?? `the command for ${first.path ?? 'an item'}`;
+      const nodes = [...new Set(items.map((i) => i.node).filter((n): n is string => !!n))];
+      const where = nodes.length > 0 ? ` on ${nodes.length === 1 ? `node ${nodes[0]}` : `${plural(nodes.length, 'node')} (${listSome(nodes, 5)})`}` : '';
+      const stderr = firstLine(first.stderr);
+      const how = [first.exitCode !== undefined ? `exit code ${first.exitCode}` : '', stderr, first.error && first.error !== stderr ? `error: ${first.error}` : '']
+        .filter(Boolean)
+        .join('; ');
+      const paths = [...new Set(items.map((i) => i.path).filter((p): p is string => !!p))];
+      const evidence: Evidence[] = items.slice(0, MAX_EVIDENCE).map((item) => {
+        const note = `${item.node ? `${item.node}: ` : ''}${command} failed`;
+        return manifestFile ? manifestFile.evidenceAtLine(item.line, note) : makeEvidence(MANIFEST, item.line, '', note);
+      });
+      const severity: Severity = kind === 'not-found' ? 'info' : 'warning';
+      const canI = kind === 'forbidden' ? canICommand(first.stderr ?? first.error ?? '') : undefined;
+
+      ctx.report({
+        subjects: nodes.length > 0 ? nodes.map((n) => `Node/${n}`) : ['Bundle/manifest'],
+        title:
+          kind === 'forbidden'
+            ? `RBAC forbade \`${command}\`${where}`
+            : kind === 'not-found'
+              ? `\`${command}\` is not installed${where}`
+              : `\`${command}\` failed${where}`,
+        message: `\`${command}\`${paths.length > 0 ? ` (for ${listSome(paths, 3)})` : ''} failed${where}${how ? ` (${how})` : ''}; checks that need its output report it as not collected.${
+          kind === 'forbidden' ? ' The identity the collector ran as is not allowed to read this resource.' : ''
+        }`,
+        evidence,
+        remediation:
+          kind === 'forbidden'
+            ? 'grant the collector\'s identity read access (get/list) to this resource, for example with a ClusterRole bound to it, and collect again'
+            : kind === 'not-found'
+              ? `install the tool on the node${nodes.length > 1 ? 's' : ''} (or in the collector image) if its data is needed; where the feature is not used (ipvsadm on an iptables-mode node), this is expected`
+              : 'run the command by hand where it failed to see why, fix the cause, and collect again',
+        ...(canI ? { commands: [canI] } : {}),
+        severity,
+        data: { command: first.command, exitCode: first.exitCode, nodes, paths, kind },
+      });
+    }
+  },
+});
