@@ -81,7 +81,9 @@ export function buildKubeModel(bundle: Bundle): ParseResult<KubeModel> {
   const corefile = entities.configMaps.find((c) => c.namespace === 'kube-system' && c.name === 'coredns')?.data.Corefile;
   const hint = bundle.manifest?.cluster?.clusterDomain;
   const hintedDomain = typeof hint === 'string' ? normalizeDomain(hint) : '';
-  const clusterDomain = hintedDomain || (corefile !== undefined ? clusterDomainFromCorefile(corefile) : undefined) || DEFAULT_CLUSTER_DOMAIN;
+  // bundle-format.md: manifest values are hints; what the cluster's own objects say wins.
+  const derivedDomain = corefile !== undefined ? clusterDomainFromCorefile(corefile) : undefined;
+  const clusterDomain = derivedDomain || hintedDomain || DEFAULT_CLUSTER_DOMAIN;
   const hintedVersion = bundle.manifest?.cluster?.serverVersion;
   const serverVersion = readServerVersion(bundle, issues) ?? (typeof hintedVersion === 'string' ? hintedVersion : undefined);
 

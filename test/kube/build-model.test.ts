@@ -338,12 +338,14 @@ describe('buildKubeModel on a full bundle', () => {
 });
 
 describe('cluster domain and server version', () => {
-  it('prefers the manifest hint, and defaults to cluster.local', () => {
+  it('prefers the Corefile over the manifest hint, uses the hint without one, and defaults to cluster.local', () => {
     const manifest = JSON.stringify({ format: 'netdump/v1', cluster: { clusterDomain: 'hinted.example.', serverVersion: 'v1.29.0' }, items: [] });
+    // bundle-format.md: manifest values are hints, what the objects say wins.
     expect(build({ 'manifest.json': manifest, 'cluster/configmaps.json': CONFIGMAPS_JSON }).value).toMatchObject({
-      clusterDomain: 'hinted.example',
+      clusterDomain: 'corp.internal',
       serverVersion: 'v1.29.0',
     });
+    expect(build({ 'manifest.json': manifest, 'cluster/pods.json': EMPTY_LIST }).value.clusterDomain).toBe('hinted.example');
     expect(build({ 'cluster/pods.json': EMPTY_LIST }).value.clusterDomain).toBe('cluster.local');
     // version.json, where present, wins over the manifest's hint.
     expect(build({ 'manifest.json': manifest, 'cluster/version.json': VERSION_JSON }).value.serverVersion).toBe('v1.30.2');
