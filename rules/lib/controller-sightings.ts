@@ -24,6 +24,25 @@ function imageMatches(images: readonly string[], signature: ControllerSignature)
   return images.some((image) => signature.image.test(image.toLowerCase()));
 }
 
+const imageIndexes = new WeakMap<KubeModel, Map<string, Pod[]>>();
+
+/** Pods by lower-cased container image (init containers included), built once per model. */
+function podsByImage(kube: KubeModel): Map<string, Pod[]> {
+  let index = imageIndexes.get(kube);
+  if (index) return index;
+  index = new Map();
+  for (const pod of kube.pods) {
+    for (const container of [...pod.containers, ...pod.initContainers]) {
+      const image = container.image.toLowerCase();
+      const pods = index.get(image);
+      if (!pods) index.set(image, [pod]);
+      else if (pods[pods.length - 1] !== pod) pods.push(pod);
+    }
+  }
+  imageIndexes.set(kube, index);
+  return index;
+}
+
 /** Sightings of each signature, in the order given; signatures never seen are left out. */
 export function findControllers(kube: KubeModel, signatures: readonly ControllerSignature[]): ControllerSighting[] {
   const sightings = new Map<ControllerSignature, ControllerSighting>();
@@ -32,10 +51,14 @@ export function findControllers(kube: KubeModel, signatures: readonly Controller
     if (!s) sightings.set(signature, (s = { signature, pods: [], workloads: [], running: [] }));
     return s;
   };
-  for (const pod of kube.pods) {
-    const images = [...pod.containers, ...pod.initContainers].map((c) => c.image);
-    for (const signature of signatures) {
-      if (!imageMatches(images, signature)) continue;
+  // Test each distinct image once, not each pod: 100,000 pods share a few hundred images.
+  for (const signature of signatures) {
+    const matched = new Set<Pod>();
+    for (const [image, pods] of podsByImage(kube)) {
+      if (signature.image.test(image)) for (const pod of pods) matched.add(pod);
+    }
+    for (const pod of kube.pods) {
+      if (!matched.has(pod)) continue;
       const s = sightingOf(signature);
       s.pods.push(pod);
       if (pod.phase === 'Running' && pod.ready && !pod.terminating) s.running.push(pod);
