@@ -1,5 +1,5 @@
 import type { ManifestItem } from '../analyzer/bundle/bundle.js';
-import { makeEvidence, type Evidence } from '../analyzer/bundle/source-file.js';
+import { makeEvidence, type Evidence, type SourceFile } from '../analyzer/bundle/source-file.js';
 import { inputs } from '../analyzer/engine/inputs.js';
 import { defineRule } from '../analyzer/engine/rule.js';
 import type { Severity } from '../analyzer/report/report.js';
@@ -66,7 +66,7 @@ export default defineRule({
       const paths = [...new Set(items.map((i) => i.path).filter((p): p is string => !!p))];
       const evidence: Evidence[] = items.slice(0, MAX_EVIDENCE).map((item) => {
         const note = `${item.node ? `${item.node}: ` : ''}${command} failed`;
-        return manifestFile ? manifestFile.evidenceAtLine(item.line, note) : makeEvidence(MANIFEST, item.line, '', note);
+        return manifestFile ? manifestFile.evidenceAtLine(failureLine(manifestFile, item), note) : makeEvidence(MANIFEST, item.line, '', note);
       });
       const severity: Severity = kind === 'not-found' ? 'info' : 'warning';
       const canI = kind === 'forbidden' ? canICommand(first.stderr ?? first.error ?? '') : undefined;
@@ -96,3 +96,18 @@ export default defineRule({
     }
   },
 });
+
+/**
+ * The line that shows the failure: the item's `"exitCode"` (else `"error"`) member when it
+ * lies inside the item, else the line where the item starts. Keys are searched from the item's
+ * start up to the next `{` of a following item at the same place; manifest items are flat.
+ */
+function failureLine(manifest: SourceFile, item: ManifestItem): number {
+  const start = manifest.offsetOfLine(item.line);
+  const end = manifest.text.indexOf('}', start + 1);
+  for (const key of ['"exitCode"', '"error"']) {
+    const at = manifest.text.indexOf(key, start);
+    if (at !== -1 && (end === -1 || at < end)) return manifest.lineOf(at);
+  }
+  return item.line;
+}

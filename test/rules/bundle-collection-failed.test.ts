@@ -55,8 +55,8 @@ const differentErrors = manifest([
   { path: 'nodes/node-b/conntrack-stats.txt', node: 'node-b', command: 'conntrack -S', exitCode: 124, durationMs: 30000, stderr: '', error: 'timed out after 30s' },
 ]);
 
-/** An item starts on the line before its first key. */
-const itemLine = (text: string, path: string) => findLine(text, `"path": "${path}"`) - 1;
+/** The evidence is the item's exitCode line, the member that shows the failure. */
+const itemLine = (text: string, path: string) => findLine(text, `"path": "${path}"`, '"exitCode"');
 
 ruleTester(bundleCollectionFailed, {
   valid: [
