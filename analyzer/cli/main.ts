@@ -9,6 +9,7 @@ import { TOOL_VERSION } from '../version.js';
 import type { CliIo } from './cli-io.js';
 import { registerAnalyzeCommand } from './commands/analyze.js';
 import { registerRulesCommand } from './commands/rules.js';
+import { registerPolicyCommand } from './commands/policy.js';
 
 const io: CliIo = {
   out: (text) => void process.stdout.write(text),
@@ -35,6 +36,7 @@ const program = new Command('netdump')
 // Subcommands inherit the settings above, so they are registered after them.
 registerAnalyzeCommand(program, io);
 registerRulesCommand(program, io);
+registerPolicyCommand(program, io);
 
 try {
   await program.parseAsync(process.argv);
