@@ -8,8 +8,10 @@
  *   - the analysis: analyzePath (read → model → all rules).
  * It prints both times, their ratio and the analysis's peak RSS against the targets, and the
  * analysis cost per 1,000 pods at each scale (it should stay flat: linear growth).
+ * The netfilter section (bench/netfilter-section.ts) times a kube-proxy dump's parsing against
+ * `iptables-restore --test`, and packet traces.
  *
- *   node --expose-gc dist/bench/run-bench.js [--scale 0.25] [--keep bundle.tgz] [--breakdown]
+ *   node --expose-gc dist/bench/run-bench.js [--scale 0.25] [--keep bundle.tgz] [--breakdown] [--section netfilter]
  *
  * Progress goes to stderr; the results table to stdout.
  */
@@ -21,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeScaleBundleTgz, type PlantedProblems, type WrittenScaleBundle } from './generate-scale-bundle.js';
 import type { MeasureMode, MeasureResult, StageTiming } from './measure.js';
+import { netfilterSection } from './netfilter-section.js';
 
 /** The issue's targets, for the full-size bundle on a 2-core machine. */
 export const TARGETS = {
@@ -35,14 +38,17 @@ export interface BenchOptions {
   scales: number[];
   keep?: string;
   breakdown: boolean;
+  /** Ids of the sections to run (`--section`); empty runs them all. */
+  sections: string[];
 }
 
 /**
  * A part of the benchmark. Sections run in order; one that cannot run on this machine (a
- * missing tool, a missing generator) says why and is skipped. The kube-proxy iptables section
- * (`iptables-restore` + bench/generate-kube-proxy-dump.ts) is meant to join this list.
+ * missing tool, a missing generator) says why and is skipped.
  */
 export interface BenchSection {
+  /** Name for `--section`. */
+  id: string;
   title: string;
   /** Why the section cannot run here, or undefined when it can. */
   unavailable(): Promise<string | undefined>;
@@ -230,6 +236,7 @@ function printBreakdown(row: ScaleRow): void {
 }
 
 export const scaleBundleSection: BenchSection = {
+  id: 'scale',
   title: 'Kubernetes API objects at scale (analyze vs. gunzip + untar + JSON.parse)',
   unavailable: async () => undefined,
   async run(options) {
@@ -244,12 +251,13 @@ export const scaleBundleSection: BenchSection = {
   },
 };
 
-export const sections: BenchSection[] = [scaleBundleSection];
+export const sections: BenchSection[] = [scaleBundleSection, netfilterSection];
 
 const USAGE = `usage: node --expose-gc dist/bench/run-bench.js [options]
   --scale <n>      one scale instead of 0.25, 0.5 and 1 (1 = 10,000 Services, 100,000 pods)
   --keep <file>    keep the generated .tgz there (with several scales: <file>-<scale>.tgz)
   --breakdown      also time each stage (read, model, each rule) with the heap after it
+  --section <id>   run only this section (repeatable): ${sections.map((s) => s.id).join(', ')}
   --help`;
 
 function parseOptions(argv: string[]): BenchOptions | undefined {
@@ -259,13 +267,17 @@ function parseOptions(argv: string[]): BenchOptions | undefined {
       scale: { type: 'string' },
       keep: { type: 'string' },
       breakdown: { type: 'boolean', default: false },
+      section: { type: 'string', multiple: true },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) return undefined;
   const scales = values.scale === undefined ? [0.25, 0.5, 1] : [Number(values.scale)];
   if (scales.some((s) => !(s > 0 && s <= 4))) throw new Error(`--scale must be a number in (0, 4], got ${values.scale}`);
-  return { scales, keep: values.keep, breakdown: values.breakdown ?? false };
+  const wanted = values.section ?? [];
+  const unknown = wanted.filter((id) => !sections.some((s) => s.id === id));
+  if (unknown.length > 0) throw new Error(`unknown --section ${unknown.join(', ')}: the sections are ${sections.map((s) => s.id).join(', ')}`);
+  return { scales, keep: values.keep, breakdown: values.breakdown ?? false, sections: wanted };
 }
 
 async function main(): Promise<void> {
@@ -283,6 +295,7 @@ async function main(): Promise<void> {
   }
   console.log(`netdump bench — node ${process.version}, ${availableParallelism()} CPUs`);
   for (const section of sections) {
+    if (options.sections.length > 0 && !options.sections.includes(section.id)) continue;
     const why = await section.unavailable();
     console.log(`\n## ${section.title}`);
     if (why) {

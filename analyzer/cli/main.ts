@@ -10,6 +10,7 @@ import type { CliIo } from './cli-io.js';
 import { registerAnalyzeCommand } from './commands/analyze.js';
 import { registerRulesCommand } from './commands/rules.js';
 import { registerPolicyCommand } from './commands/policy.js';
+import { registerTraceNodeCommand } from './commands/trace-node.js';
 
 const io: CliIo = {
   out: (text) => void process.stdout.write(text),
@@ -37,6 +38,7 @@ const program = new Command('netdump')
 registerAnalyzeCommand(program, io);
 registerRulesCommand(program, io);
 registerPolicyCommand(program, io);
+registerTraceNodeCommand(program, io);
 
 try {
   await program.parseAsync(process.argv);
