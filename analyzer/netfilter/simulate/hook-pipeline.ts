@@ -47,12 +47,16 @@ export function natPriority(hook: Hook): number {
   return hook === 'prerouting' || hook === 'output' ? -100 : 100;
 }
 
-/** Orders a hook's entries as the kernel calls them. */
+/**
+ * Orders a hook's entries as the kernel calls them. Among equal priorities the chain registered
+ * last runs first (nf_hook_entries_grow inserts a new hook before its equals); entries come in
+ * dump/listing order, which is the order the tables and chains were created in.
+ */
 export function sortHookEntries(entries: HookEntry[], hook: Hook): HookEntry[] {
   const at = (e: HookEntry) => (e.nat ? natPriority(hook) : e.priority);
   return entries
     .map((entry, index) => ({ entry, index }))
-    .sort((a, b) => at(a.entry) - at(b.entry) || a.entry.priority - b.entry.priority || a.index - b.index)
+    .sort((a, b) => at(a.entry) - at(b.entry) || a.entry.priority - b.entry.priority || b.index - a.index)
     .map((x) => x.entry);
 }
 

@@ -18,8 +18,8 @@ export type NftPacketValue =
   | { kind: 'flags'; value: ReadonlySet<string> };
 
 /**
- * `absent`: the expression does not apply to this packet (`tcp dport` of a UDP packet, `iifname`
- * of a locally sent one) — nft ends the rule there, whatever the operator.
+ * `absent`: the expression does not apply to this packet (`tcp dport` of a UDP packet, `ip daddr`
+ * of an IPv6 one) — nft ends the rule there, whatever the operator.
  */
 export type SelectorResult = NftPacketValue | 'absent' | { unknown: string };
 
@@ -135,12 +135,14 @@ function readSelector(selector: NftSelector, state: SimState, env: SelectorEnvir
     case 'ct reply ip6 saddr':
     case 'ct reply saddr':
       return { kind: 'ip', value: state.dnat?.ip ?? c.origDst };
+    // Without a device the kernel (nft_meta_get_eval_ifname) reads an empty name
+    // and ifindex 0, so the rule goes on: `iifname != "cni0"` matches a locally sent packet.
     case 'meta iifname':
     case 'meta iif':
-      return state.inIface === undefined ? 'absent' : { kind: 'word', value: state.inIface };
+      return { kind: 'word', value: state.inIface ?? '' };
     case 'meta oifname':
     case 'meta oif':
-      return state.outIface === undefined ? 'absent' : { kind: 'word', value: state.outIface };
+      return { kind: 'word', value: state.outIface ?? '' };
     case 'meta pkttype': {
       const type = env.node.addressType(state.dst);
       return { kind: 'word', value: type === 'MULTICAST' ? 'multicast' : type === 'BROADCAST' ? 'broadcast' : 'host' };
