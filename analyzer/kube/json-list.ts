@@ -132,7 +132,7 @@ class JsonObjectSource implements ObjectSource {
  * offset for an object member, the element's for an array index. When a segment is missing,
  * the offset of the deepest segment found (at worst `start`).
  */
-function locateJsonPath(text: string, start: number, path: string): number {
+export function locateJsonPath(text: string, start: number, path: string): number {
   const end = text.length;
   let found = start;
   let value = skipWhitespace(text, start, end);
