@@ -3,28 +3,11 @@ import { inputs } from '../analyzer/engine/inputs.js';
 import { defineRule } from '../analyzer/engine/rule.js';
 import { objectPath } from '../analyzer/kube/object-path.js';
 import type { Ingress, IngressClass } from '../analyzer/kube/types.js';
-import { describeSighting, findControllers, isRunning, type ControllerSignature } from './lib/controller-sightings.js';
+import { describeSighting, findControllers, isRunning } from './lib/controller-sightings.js';
+import { knownIngressController } from './lib/ingress-controllers.js';
 import { listSome, plural } from './lib/list-text.js';
 
 const CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
-
-/** Ingress controllers we can recognise by image, keyed by the IngressClass controller they claim. */
-const KNOWN_CONTROLLERS: readonly (ControllerSignature & { controller: string })[] = [
-  { controller: 'k8s.io/ingress-nginx', name: 'ingress-nginx', image: /ingress-nginx\/controller|nginx-ingress-controller/ },
-  { controller: 'traefik.io/ingress-controller', name: 'Traefik', image: /traefik/ },
-  { controller: 'haproxy.org/ingress-controller', name: 'HAProxy Kubernetes Ingress', image: /haproxytech\/kubernetes-ingress/ },
-  { controller: 'haproxy-ingress.github.io/controller', name: 'HAProxy Ingress', image: /haproxy-ingress/ },
-  { controller: 'nginx.org/ingress-controller', name: 'NGINX Ingress Controller (F5)', image: /nginx\/nginx-ingress|nginx-plus-ingress/ },
-  { controller: 'projectcontour.io/ingress-controller', name: 'Contour', image: /projectcontour\/contour/ },
-  { controller: 'projectcontour.io/contour', name: 'Contour', image: /projectcontour\/contour/ },
-  { controller: 'ingress-controllers.konghq.com/kong', name: 'Kong', image: /kong\/kubernetes-ingress-controller/ },
-  { controller: 'ingress.k8s.aws/alb', name: 'AWS Load Balancer Controller', image: /aws-load-balancer-controller/ },
-];
-
-/** The known controller for an IngressClass's spec.controller (a suffix like `/prod` is allowed). */
-function knownController(controller: string) {
-  return KNOWN_CONTROLLERS.find((k) => controller === k.controller || controller.startsWith(`${k.controller}/`));
-}
 
 function classEvidence(ingress: Ingress, note: string): Evidence {
   return ingress.classFrom === 'annotation' ? ingress.source.at(objectPath('metadata', 'annotations', CLASS_ANNOTATION), note) : ingress.source.at('spec.ingressClassName', note);
@@ -95,7 +78,7 @@ export default defineRule({
     // Classes in use whose known controller shows no running pod.
     const canLook = ['pods', 'deployments', 'daemonsets'].some((r) => kube.collected.has(r));
     if (!canLook) return;
-    const judged = [...users.keys()].map((cls) => ({ cls, known: knownController(cls.controller) })).filter((x) => x.known !== undefined);
+    const judged = [...users.keys()].map((cls) => ({ cls, known: knownIngressController(cls.controller) })).filter((x) => x.known !== undefined);
     if (judged.length === 0) return;
     const sightings = findControllers(kube, [...new Set(judged.map((j) => j.known!))]);
     for (const { cls, known } of judged) {

@@ -38,6 +38,15 @@ export function nodeFile(file: string): InputSpec {
   };
 }
 
+/** One file of the bundle (`hubble/flows.json`). */
+export function bundleFile(path: string): InputSpec {
+  return {
+    id: path,
+    paths: path,
+    isCollected: (model) => model.bundle.has(path),
+  };
+}
+
 /** Any file under a bundle folder. */
 export function bundleFolder(prefix: string): InputSpec {
   return {
@@ -59,6 +68,16 @@ export const inputs = {
   ingresses: clusterResource('ingresses'),
   ingressClasses: clusterResource('ingressclasses'),
   configMaps: clusterResource('configmaps'),
+  /** Calico policy resources (`cluster/calico/<resource>.json`). */
+  calicoResources: bundleFolder('cluster/calico/'),
+  /** CiliumNetworkPolicies and CiliumClusterwideNetworkPolicies (`cluster/cilium/<resource>.json`). */
+  ciliumResources: bundleFolder('cluster/cilium/'),
+  /** `hubble observe -o json`, one flow a line. */
+  hubbleFlows: bundleFile('hubble/flows.json'),
+  /** A capture of `cilium monitor --type drop` on a node. */
+  ciliumMonitorDrops: nodeFile('cilium/monitor-drop.txt'),
+  /** Active tests the collector ran on request (TCP connects, DNS look-ups). */
+  probes: bundleFile('probes/probes.json'),
   daemonSets: clusterResource('daemonsets'),
   deployments: clusterResource('deployments'),
   events: clusterResource('events'),
