@@ -7,10 +7,32 @@
 import type { Rule } from '../analyzer/engine/rule.js';
 import bundleCollectionFailed from './bundle-collection-failed.js';
 import bundleParseError from './bundle-parse-error.js';
+import calicoPolicyShadowed from './calico-policy-shadowed.js';
+import ciliumPolicyDrop from './cilium-policy-drop.js';
+import corednsUnavailable from './coredns-unavailable.js';
+import corefileProblem from './corefile-problem.js';
+import dnsConntrackRace from './dns-conntrack-race.js';
+import dnsEgressBlocked from './dns-egress-blocked.js';
+import dnsNdotsAmplification from './dns-ndots-amplification.js';
+import dnsSlow from './dns-slow.js';
+import etpLocalNoEndpoints from './etp-local-no-endpoints.js';
+import forwardPolicyDrop from './forward-policy-drop.js';
 import ingressBackendMissing from './ingress-backend-missing.js';
 import ingressClassMissing from './ingress-class-missing.js';
+import iptablesBackendSplit from './iptables-backend-split.js';
+import kubeproxyModeMismatch from './kubeproxy-mode-mismatch.js';
+import kubeproxyRejectNoEndpoints from './kubeproxy-reject-no-endpoints.js';
+import kubeproxyRulesMissing from './kubeproxy-rules-missing.js';
+import kubeproxyRulesStale from './kubeproxy-rules-stale.js';
 import lbPending from './lb-pending.js';
+import netpolDenies from './netpol-denies.js';
+import netpolPeerMatchesNothing from './netpol-peer-matches-nothing.js';
+import netpolSelectsNothing from './netpol-selects-nothing.js';
+import netpolUnenforced from './netpol-unenforced.js';
+import noMasquerade from './no-masquerade.js';
+import nodeportUnreachable from './nodeport-unreachable.js';
 import podNotReady from './pod-not-ready.js';
+import resolvconfNameserverMismatch from './resolvconf-nameserver-mismatch.js';
 import svcEndpointsDrift from './svc-endpoints-drift.js';
 import svcEndpointsNotReady from './svc-endpoints-not-ready.js';
 import svcNoEndpoints from './svc-no-endpoints.js';
@@ -24,9 +46,34 @@ export const allRules: Rule[] = [
   svcTargetportMismatch,
   svcEndpointsDrift,
   lbPending,
+  etpLocalNoEndpoints,
+  // kube-proxy and netfilter
+  kubeproxyRulesMissing,
+  kubeproxyRulesStale,
+  kubeproxyRejectNoEndpoints,
+  kubeproxyModeMismatch,
+  iptablesBackendSplit,
+  forwardPolicyDrop,
+  noMasquerade,
   // Ingress
   ingressBackendMissing,
   ingressClassMissing,
+  nodeportUnreachable,
+  // Network policies
+  netpolUnenforced,
+  netpolSelectsNothing,
+  netpolPeerMatchesNothing,
+  netpolDenies,
+  dnsEgressBlocked,
+  calicoPolicyShadowed,
+  ciliumPolicyDrop,
+  // DNS
+  corefileProblem,
+  corednsUnavailable,
+  resolvconfNameserverMismatch,
+  dnsNdotsAmplification,
+  dnsConntrackRace,
+  dnsSlow,
   // The bundle itself (bundle-parse-error last)
   bundleCollectionFailed,
   bundleParseError,

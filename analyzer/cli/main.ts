@@ -11,6 +11,7 @@ import { registerAnalyzeCommand } from './commands/analyze.js';
 import { registerRulesCommand } from './commands/rules.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerTraceNodeCommand } from './commands/trace-node.js';
+import { registerDnsCommand } from './commands/dns.js';
 
 const io: CliIo = {
   out: (text) => void process.stdout.write(text),
@@ -39,6 +40,7 @@ registerAnalyzeCommand(program, io);
 registerRulesCommand(program, io);
 registerPolicyCommand(program, io);
 registerTraceNodeCommand(program, io);
+registerDnsCommand(program, io);
 
 try {
   await program.parseAsync(process.argv);

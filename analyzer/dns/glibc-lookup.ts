@@ -45,6 +45,33 @@ export interface GlibcLookupOptions {
   rotateOffset: number;
 }
 
+/**
+ * Whether ns_name_pton can encode the name: no empty label (one trailing dot allowed, `.` is
+ * the root), labels of at most 63 octets, at most 255 octets in wire form. Backslash escapes
+ * are not interpreted.
+ */
+export function encodableName(name: string): boolean {
+  if (name === '.') return true;
+  const bare = name.endsWith('.') ? name.slice(0, -1) : name;
+  if (bare === '') return false;
+  let wire = 1;
+  for (const label of bare.split('.')) {
+    const octets = Buffer.byteLength(label);
+    if (octets === 0 || octets > 63) return false;
+    wire += octets + 1;
+  }
+  return wire <= 255;
+}
+
+/**
+ * res_hnok (resolv/res-name-checking.c), which nss_dns applies before any query: printable
+ * ASCII, encodable, labels of [0-9A-Za-z_-] only, not starting with `-`.
+ */
+export function isHostName(name: string): boolean {
+  if (!/^[\x21-\x7e]+$/.test(name) || !encodableName(name)) return false;
+  return !name.startsWith('-') && /^[0-9A-Za-z_.-]+$/.test(name);
+}
+
 export function glibcLookup(name: string, config: ResolverConfig, answerer: Answerer, options: GlibcLookupOptions): ResolverSimulation {
   return new GlibcLookup(name, config, answerer, options).run();
 }
@@ -109,6 +136,12 @@ class GlibcLookup {
     let gotServfail = false;
     let lastHErrno: HErrno = 'HOST_NOT_FOUND';
 
+    // nss_dns check_name (glibc ≥ 2.34): a name that is no host name is not looked up at all.
+    if (!isHostName(name)) {
+      this.trace.push(`${name} is not a valid host name (res_hnok): glibc sends no query`);
+      return this.failed('HOST_NOT_FOUND', `${name} is not a valid host name`);
+    }
+
     if (dots >= ndots || trailingDot) {
       this.trace.push(
         trailingDot
@@ -162,6 +195,11 @@ class GlibcLookup {
   /** __res_context_querydomain + __res_context_query: one name, A and/or AAAA. */
   private queryDomain(fullName: string, reason: string): QueryResult {
     this.firstBufferRcode = 'NOERROR';
+    if (!encodableName(fullName)) {
+      // res_nmkquery fails (ns_name_pton): NO_RECOVERY, which ends the search-list walk.
+      this.trace.push(`${fullName}: not a valid DNS name (empty label, label over 63 or name over 255 octets): no query`);
+      return { ok: false, hErrno: 'NO_RECOVERY' };
+    }
     const sent = this.send(absoluteName(fullName), reason);
     if (sent.kind === 'failed') {
       this.trace.push(`${absoluteName(fullName)}: no usable reply (${sent.errno})`);

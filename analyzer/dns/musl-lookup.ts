@@ -47,6 +47,26 @@ function versionAtLeast(version: string, minimum: string): boolean {
   return true;
 }
 
+const DOUBLE_TRAILING_DOT = 'ends with two dots';
+
+/** Why __res_mkquery (src/network/res_mkquery.c) cannot build a query for the name, if it cannot. */
+function mkqueryProblem(name: string): string | undefined {
+  const bare = name.endsWith('.') ? name.slice(0, -1) : name;
+  if (Buffer.byteLength(bare) > 253) return 'longer than 253 octets';
+  // The label walk comes first: 1.2.3 only trips over a doubled trailing dot when the labels
+  // before it are fine.
+  const doubled = bare.endsWith('.');
+  const core = doubled ? bare.slice(0, -1) : bare;
+  if (core !== '') {
+    for (const label of core.split('.')) {
+      const octets = Buffer.byteLength(label);
+      if (octets === 0) return 'empty label';
+      if (octets > 63) return 'label over 63 octets';
+    }
+  }
+  return doubled ? DOUBLE_TRAILING_DOT : undefined;
+}
+
 class MuslLookup {
   private readonly recorder: QueryRecorder;
   private readonly trace: string[] = [];
@@ -95,15 +115,36 @@ class MuslLookup {
       this.trace.push(`${name} has ${dots} dot(s) < ndots ${ndots}: search list first`);
     }
 
+    // __res_mkquery refusing a name: from 1.2.4 name_from_dns skips it (`return 0`, the current
+    // source); musl 1.2.3 (checked against Debian 12's) ends the lookup with EAI_NONAME, and
+    // its mkquery misses a doubled trailing dot (search domain `.`): the malformed query gets
+    // no answer, the whole timeout passes, EAI_AGAIN.
+    const skipsBadNames = versionAtLeast(this.options.version, '1.2.4');
     for (let i = 0; i < search.length; i++) {
       const domain = search[i]!;
       const candidate = `${base}.${domain}`;
-      // The name and domain must fit musl's 256-byte buffer; an empty label makes no query.
-      if (domain.length >= 255 - base.length || candidate.replace(/\.$/, '').includes('..')) continue;
+      // The name and domain must fit musl's 256-byte buffer.
+      if (domain.length >= 255 - base.length) continue;
+      const problem = mkqueryProblem(candidate);
+      if (problem !== undefined) {
+        if (skipsBadNames) {
+          this.trace.push(`${candidate}: ${problem}: no query, next candidate`);
+          continue;
+        }
+        if (problem === DOUBLE_TRAILING_DOT) {
+          this.now += this.config.options.timeout * 1000;
+          this.trace.push(`${candidate}: musl ${this.options.version} sends a malformed query; no answer within ${this.config.options.timeout} s`);
+          return this.failed('EAI_AGAIN', `${candidate} is not a valid DNS name`);
+        }
+        this.trace.push(`${candidate}: ${problem}: musl ${this.options.version} gives up`);
+        return this.failed('EAI_NONAME', `${candidate} is not a valid DNS name`);
+      }
       const result = this.nameFromDns(candidate, `search domain ${i + 1} of ${search.length}`);
       if (result.kind === 'done') return result.outcome;
     }
     if (search.length > 0) this.trace.push('search list exhausted: trying the name as-is');
+    const problem = mkqueryProblem(base);
+    if (problem !== undefined) return this.failed('EAI_NONAME', `${base}: ${problem}: no query`);
     const result = this.nameFromDns(base, 'as-is');
     return result.kind === 'done' ? result.outcome : this.failed('EAI_NONAME', 'no candidate name resolved');
   }
@@ -128,8 +169,11 @@ class MuslLookup {
     }
     const { addresses, canonicalName } = addressesIn(answers.flatMap((a) => a?.reply.answers ?? []));
     if (addresses.length === 0) {
+      // musl 1.2.3 (checked against Debian 12's) returns EAI_NONAME here; the current source
+      // returns EAI_NODATA, which came with 1.2.4 per musl's history. Same queries either way.
+      const error = versionAtLeast(this.options.version, '1.2.4') ? 'EAI_NODATA' : 'EAI_NONAME';
       this.trace.push(`${name}: NODATA: musl stops here (it does not try further names)`);
-      return { kind: 'done', outcome: this.failed('EAI_NODATA', `${name} has no address record`) };
+      return { kind: 'done', outcome: this.failed(error, `${name} has no address record`) };
     }
     this.trace.push(`${name}: resolved to ${addresses.join(', ')}`);
     const outcome: LookupOutcome = { status: 'resolved', answeredName: name, addresses };

@@ -5,6 +5,10 @@
  *
  * glibc — read in glibc's sources (resolv/res_query.c __res_context_search and
  * __res_context_query, resolv/res_send.c __res_context_send and send_dg, resolv/res_init.c):
+ * 0. nss_dns sends nothing for a name that is no host name (res_hnok, glibc ≥ 2.34: labels
+ *    of [0-9A-Za-z_-], not starting with `-`, encodable): HOST_NOT_FOUND at once. A search
+ *    candidate that cannot be encoded (empty label, label over 63 or name over 255 octets)
+ *    gets no query and NO_RECOVERY, which ends the search-list walk (step 2).
  * 1. dots = number of `.` in the name (a trailing dot counts). If dots ≥ ndots or the name
  *    ends with a dot, the name is queried as-is first; a trailing dot ends the lookup there
  *    whatever the result.
@@ -50,13 +54,16 @@
  *    each search domain, then the name as-is. No search lists before musl 1.1.13.
  * 2. A name's result: if any of its queries got no answer → EAI_AGAIN, and the lookup stops
  *    (no further search domain); NXDOMAIN (checked A first, then AAAA) → next candidate;
- *    otherwise addresses, or EAI_NODATA — which also stops the lookup.
+ *    otherwise addresses, or EAI_NODATA (EAI_NONAME before 1.2.4) — which also stops the lookup.
  * 3. Queries go to all nameservers at once from one unconnected socket; the first NOERROR or
  *    NXDOMAIN for each query wins. Unanswered queries are resent to all servers every
  *    timeout/attempts; the whole exchange ends after `timeout` (not timeout × attempts).
  *    SERVFAIL is resent at once to that server (at most 2 per query and round); REFUSED is
  *    ignored; ICMP errors are not seen (the socket is not connected).
- * 4. No single-request options, no rotate, no use-vc. Truncated answers are retried over TCP
+ * 4. A candidate __res_mkquery cannot encode (empty label, label over 63 octets) gets no
+ *    query: skipped from 1.2.4; in 1.2.3 it ends the lookup (EAI_NONAME, or EAI_AGAIN after
+ *    the timeout for a doubled trailing dot, whose malformed query is never answered).
+ * 5. No single-request options, no rotate, no use-vc. Truncated answers are retried over TCP
  *    from musl 1.2.4 on; before, the truncated answer is used as it is.
  *
  * The configuration is the one the libc read: for musl, resolverConfigFor(conf, 'musl').
