@@ -1,0 +1,38 @@
+/**
+ * Fixed lookups at the edges of what resolv.conf and getaddrinfo accept, for the resolver
+ * differential test: names that are no host names or cannot be encoded, search domains that
+ * make a candidate invalid (`.`, a doubled trailing dot, one too long), a file without a
+ * nameserver line, lines glibc and musl read differently. Every option waits at most 1 s:
+ * musl 1.2.3 waits out its timeout on some of them.
+ */
+import { DNS_LAB_ADDRESSES } from '../helpers/dns-lab.js';
+import type { LabLookup } from '../helpers/dns-lab.js';
+
+const [NS1] = DNS_LAB_ADDRESSES.servers;
+const KUBE = `nameserver ${NS1}\nsearch shop.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n`;
+const LABEL_63 = 'a'.repeat(63);
+
+const pairs: [string, string, string][] = [
+  ['empty label', KUBE, 'x..y'],
+  ['leading dot', KUBE, '.cart'],
+  ['two trailing dots', KUBE, 'foo..'],
+  ['label of 64 octets', KUBE, `${'a'.repeat(64)}.example.com`],
+  ['name of 257 octets', KUBE, `a.${LABEL_63}.${LABEL_63}.${LABEL_63}.${LABEL_63}`],
+  ['leading hyphen', KUBE, '-'],
+  ['underscore', KUBE, 'under_score'],
+  ['space', KUBE, 'a b'],
+  ['the root', KUBE, '.'],
+  ['search domain `.`', `nameserver ${NS1}\nsearch . shop.svc.cluster.local\noptions ndots:2 timeout:1 attempts:1\n`, 'cart'],
+  ['search domain `.`, name with enough dots', `nameserver ${NS1}\nsearch . shop.svc.cluster.local\noptions ndots:2 timeout:1 attempts:1\n`, 'api.example.com'],
+  ['search domain with two trailing dots, found before it', `nameserver ${NS1}\nsearch shop.svc.cluster.local svc.cluster.local..\noptions ndots:5 timeout:1 attempts:1\n`, 'db'],
+  ['search domain with two trailing dots', `nameserver ${NS1}\nsearch shop.svc.cluster.local svc.cluster.local..\noptions ndots:5 timeout:1 attempts:1\n`, 'nothing-here'],
+  ['search domain too long for the name', `nameserver ${NS1}\nsearch ${LABEL_63}.${LABEL_63}.${LABEL_63}.example.com cluster.local\noptions ndots:5\n`, `${LABEL_63}.example.com`],
+  ['no nameserver line: 127.0.0.1', 'search shop.svc.cluster.local\noptions timeout:1 attempts:1\n', 'cart.'],
+  ['indented search line', `nameserver ${NS1}\n search cluster.local\n`, 'kubernetes.default'],
+  ['domain with two words', `nameserver ${NS1}\ndomain shop.svc.cluster.local svc.cluster.local\noptions ndots:5\n`, 'kubernetes.default'],
+  ['`#` inside a search line', `nameserver ${NS1}\nsearch shop.svc.cluster.local # comment\noptions ndots:5\n`, 'nothing'],
+  ['ndots over 15', `nameserver ${NS1}\nsearch cluster.local\noptions ndots:30\n`, 'a.b.c.d.e.f'],
+  ['upper case', `nameserver ${NS1}\nsearch SHOP.svc.Cluster.Local\noptions ndots:5\n`, 'Cart'],
+];
+
+export const EDGE_CASES: (LabLookup & { label: string })[] = pairs.map(([label, resolvConf, name]) => ({ label, resolvConf, name }));
