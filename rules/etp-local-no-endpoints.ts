@@ -77,6 +77,12 @@ export default defineRule({
         }
       }
       const everyNode = serving.length === 0;
+      // A load balancer that health-checks healthCheckNodePort sends nothing to nodes without a
+      // local endpoint: that is how ETP=Local is meant to work, so only direct NodePort use of
+      // those nodes drops traffic. Worth knowing, not a warning (500-node clusters have
+      // hundreds of such Services, all healthy).
+      const steeredByHealthCheck =
+        !everyNode && service.type === 'LoadBalancer' && service.healthCheckNodePort !== undefined && service.lbIngress.length > 0 && service.externalIPs.length === 0;
       const healthCheck = service.healthCheckNodePort !== undefined ? ` A load balancer that health-checks port ${service.healthCheckNodePort} skips those nodes (they answer 503); NodePort clients and anything else sending to their addresses are dropped.` : '';
       const hosts = [...new Set(usableEndpoints.map((e) => e.nodeName ?? '(no node)'))];
       ctx.report({
@@ -94,7 +100,7 @@ export default defineRule({
           ? `set externalTrafficPolicy: Cluster on ${name} (loses the client address), or give its endpoints a nodeName on a node that receives the traffic`
           : `run an endpoint on every node that receives the traffic (a DaemonSet, or more replicas spread with topologySpreadConstraints), send the traffic only to ${listSome(serving, 3)}, or set externalTrafficPolicy: Cluster (loses the client address)`,
         commands: [`kubectl -n ${service.namespace} get endpointslices -l kubernetes.io/service-name=${service.name} -o wide`, `kubectl -n ${service.namespace} get pods -o wide`],
-        severity: everyNode ? 'critical' : 'warning',
+        severity: everyNode ? 'critical' : steeredByHealthCheck ? 'info' : 'warning',
         data: { nodesWithoutLocalEndpoint: lacking, nodesServing: serving, ports: Object.fromEntries(withoutLocal) },
       });
     }

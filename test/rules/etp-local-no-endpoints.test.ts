@@ -25,6 +25,14 @@ function slice(nodes: (string | undefined)[]): Json {
 }
 const nodes = kubectlList([node({ name: 'node-a', ip: '10.0.1.11' }), node({ name: 'node-b', ip: '10.0.1.12', podCIDR: '10.244.1.0/24' }), node({ name: 'node-c', ip: '10.0.1.13', podCIDR: '10.244.2.0/24' })]);
 const local = kubectlList([ingress('Local')]);
+/** The same Service as a cloud LoadBalancer: the LB health-checks healthCheckNodePort. */
+function cloudLoadBalancer(): Json {
+  const object = ingress('Local');
+  Object.assign(object.spec as Json, { type: 'LoadBalancer', healthCheckNodePort: 32170 });
+  object.status = { loadBalancer: { ingress: [{ ip: '203.0.113.7', ipMode: 'VIP' }] } };
+  return object;
+}
+const cloudLb = kubectlList([cloudLoadBalancer()]);
 const onNodeC = kubectlList([slice(['node-c'])]);
 const nodeADump = kubeProxyIptablesSave({ services: [ingress('Local')], endpointSlices: [slice(['node-c'])], node: 'node-a' });
 const etpLine = findLine(local, '"externalTrafficPolicy"');
@@ -48,6 +56,21 @@ ruleTester(etpLocalNoEndpoints, {
           ],
           severity: 'warning',
           messageMatch: /NodePort 31437\/tcp goes only to endpoints on the receiving node; node-a, node-b have none \(endpoints run on node-c\)/,
+        },
+      ],
+    },
+    {
+      name: 'a health-checking LoadBalancer steers around nodes without endpoints: info, not a warning',
+      files: { 'cluster/services.json': cloudLb, 'cluster/endpointslices.json': onNodeC, 'cluster/nodes.json': nodes },
+      findings: [
+        {
+          subjects: ['Service/ingress-nginx/ingress-nginx-controller', 'Node/node-a', 'Node/node-b'],
+          evidence: [
+            { file: 'cluster/services.json', line: findLine(cloudLb, '"externalTrafficPolicy"') },
+            { file: 'cluster/endpointslices.json', line: findLine(onNodeC, '"10.244.2.3"') },
+          ],
+          severity: 'info',
+          messageMatch: /health-checks port 32170 skips those nodes/,
         },
       ],
     },
