@@ -12,6 +12,7 @@ import { registerRulesCommand } from './commands/rules.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerTraceNodeCommand } from './commands/trace-node.js';
 import { registerDnsCommand } from './commands/dns.js';
+import { registerCollectCommand } from './commands/collect.js';
 
 const io: CliIo = {
   out: (text) => void process.stdout.write(text),
@@ -41,6 +42,7 @@ registerRulesCommand(program, io);
 registerPolicyCommand(program, io);
 registerTraceNodeCommand(program, io);
 registerDnsCommand(program, io);
+registerCollectCommand(program, io);
 
 try {
   await program.parseAsync(process.argv);
