@@ -37,6 +37,13 @@ export default defineRule({
 
     if (!service) {
       if (clients.count === 0) return;
+      // Every cluster runs something in kube-system; a bundle with no Service and no pod there
+      // was cut down (a namespace-focused or hand-made capture), so absence proves nothing.
+      const kube = model.kube;
+      if (kube.podsInNamespace('kube-system').length === 0 && kube.servicesInNamespace('kube-system').length === 0) {
+        ctx.setCoverage('partial', 'the bundle holds no pod or Service of kube-system: the cluster DNS cannot be judged');
+        return;
+      }
       const first = clients.first!;
       ctx.report({
         subjects: [...subjects, first.ref],

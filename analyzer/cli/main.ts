@@ -13,6 +13,7 @@ import { registerPolicyCommand } from './commands/policy.js';
 import { registerTraceNodeCommand } from './commands/trace-node.js';
 import { registerDnsCommand } from './commands/dns.js';
 import { registerCollectCommand } from './commands/collect.js';
+import { registerRouteCommand } from './commands/route.js';
 
 const io: CliIo = {
   out: (text) => void process.stdout.write(text),
@@ -42,6 +43,7 @@ registerRulesCommand(program, io);
 registerPolicyCommand(program, io);
 registerTraceNodeCommand(program, io);
 registerDnsCommand(program, io);
+registerRouteCommand(program, io);
 registerCollectCommand(program, io);
 
 try {

@@ -4,7 +4,7 @@ import corefileProblem from '../../rules/corefile-problem.js';
 import podNotReady from '../../rules/pod-not-ready.js';
 import { corednsBanner, loopFatalLine } from '../../fixtures/dns-captures.mjs';
 import { COREDNS_PODS, dnsClusterFiles, SYSTEMD_STUB_RESOLV_CONF } from '../dns/dns-cluster.js';
-import { findLine } from '../helpers/kube-objects.js';
+import { findLine, kubectlList, pod, service } from '../helpers/kube-objects.js';
 import { ruleTester, runOnFiles } from '../helpers/rule-tester.js';
 
 const [podA, podB] = COREDNS_PODS;
@@ -28,6 +28,15 @@ const noCoredns = dnsClusterFiles({ corednsState: 'absent' });
 ruleTester(corednsUnavailable, {
   valid: [
     { name: 'two Ready CoreDNS pods behind kube-dns', files: dnsClusterFiles() },
+    {
+      name: 'a bundle cut down to one namespace: nothing of kube-system, so no verdict',
+      files: {
+        'cluster/services.json': kubectlList([service({ namespace: 'shop', name: 'cart', selector: { app: 'cart' } })]),
+        'cluster/pods.json': kubectlList([pod({ namespace: 'shop', name: 'cart-7d9f8b6c5d-4hq8z', labels: { app: 'cart' }, ip: '10.244.1.16' })]),
+        'cluster/endpointslices.json': kubectlList([]),
+      },
+      coverage: 'partial',
+    },
   ],
   invalid: [
     {
