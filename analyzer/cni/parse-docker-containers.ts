@@ -19,7 +19,7 @@
 import type { ParseIssue, ParseResult } from '../bundle/parse-issue.js';
 import type { SourceFile } from '../bundle/source-file.js';
 import { parseJsonList } from '../kube/json-list.js';
-import { asArray, asObject, asStringArray, objectOrEmpty } from '../kube/object-fields.js';
+import { asArray, asObject, asStringArray, asStringMap, objectOrEmpty } from '../kube/object-fields.js';
 import { objectPath } from '../kube/object-path.js';
 import type { ObjectSource } from '../kube/types.js';
 
@@ -68,6 +68,8 @@ export interface DockerContainer {
   exposedPorts: { port: number; protocol: DockerPortProtocol }[];
   networks: DockerContainerNetwork[];
   hostname?: string;
+  /** Config.Labels (`com.docker.compose.project`, …). */
+  labels: Record<string, string>;
   index: number;
   source: ObjectSource;
 }
@@ -109,6 +111,7 @@ export function parseDockerContainers(file: SourceFile): ParseResult<DockerConta
       publishedPorts: readPorts(settings.Ports, ['NetworkSettings', 'Ports'], problem),
       exposedPorts: [],
       networks: readNetworks(settings.Networks),
+      labels: asStringMap(config.Labels),
       index,
       source: item.source,
     };

@@ -398,6 +398,15 @@ describe('scenario bundles analyze to the findings their READMEs name', () => {
   scenario('dns-slow-cache-misses', ['dns-slow']);
   scenario('pod-custom-nameserver', ['resolvconf-nameserver-mismatch']);
   scenario('ndots-external-heavy', ['dns-ndots-amplification']);
+
+  // ---- routing, interfaces and node settings (details in test/routing/node-scenarios.test.ts) ----
+
+  scenario('healthy-cluster-node-network', []);
+  scenario('node-forwarding-off', ['ip-forward-disabled']);
+  scenario('flannel-vxlan-mtu-mismatch', ['mtu-mismatch']);
+  scenario('calico-ipip-route-missing', ['route-missing']);
+  scenario('conntrack-table-full', ['conntrack-table-full']);
+  scenario('node-interface-errors', ['interface-errors', 'tcp-retransmits']);
 });
 
 /** The line the README of broken-bundle names, checked against the file itself. */
