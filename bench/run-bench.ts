@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { writeScaleBundleTgz, type PlantedProblems, type WrittenScaleBundle } from './generate-scale-bundle.js';
 import type { MeasureMode, MeasureResult, StageTiming } from './measure.js';
 import { netfilterSection } from './netfilter-section.js';
+import { policySection } from './policy-section.js';
 
 /** The issue's targets, for the full-size bundle on a 2-core machine. */
 export const TARGETS = {
@@ -251,7 +252,7 @@ export const scaleBundleSection: BenchSection = {
   },
 };
 
-export const sections: BenchSection[] = [scaleBundleSection, netfilterSection];
+export const sections: BenchSection[] = [scaleBundleSection, netfilterSection, policySection];
 
 const USAGE = `usage: node --expose-gc dist/bench/run-bench.js [options]
   --scale <n>      one scale instead of 0.25, 0.5 and 1 (1 = 10,000 Services, 100,000 pods)
