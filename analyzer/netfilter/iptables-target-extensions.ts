@@ -26,8 +26,9 @@ const natRange =
   (t, [v]) => {
     const range = parseNatRange(v!);
     if (!range) return false;
-    // A fresh exact-size array: one per DNAT rule, 100k of them in a big dump.
-    set(t, [...get(t), range]);
+    // A fresh exact-size array (a literal for the usual single range): one per DNAT rule, 100k of them in a big dump.
+    const list = get(t);
+    set(t, list.length === 0 ? [range] : [...list, range]);
     return true;
   };
 

@@ -13,11 +13,30 @@
  *   endpoint-/affinity- + H8 + "-<ns>/<svc>/<proto>/<portName>__<ip>/<port>" (IPv6 ':' → '.')
  *   H8 = base32(sha256(name))[:8]; names longer than 240 are cut to 237 + "...".
  */
-import { createHash } from 'node:crypto';
-import { base32Encode } from './base32.js';
+import { hash as oneShotHash } from 'node:crypto';
 
+const BASE32_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/**
+ * The first `length` characters of base32(sha256(text)) (RFC 4648 alphabet, as Go's
+ * base32.StdEncoding writes it), encoding only the bytes they need: a large node's Service ports
+ * and endpoints are hashed by the ten thousand.
+ */
 function hash(text: string, length: number): string {
-  return base32Encode(createHash('sha256').update(text, 'utf8').digest()).slice(0, length);
+  const digest = oneShotHash('sha256', text, 'buffer');
+  let out = '';
+  let buffer = 0;
+  let bits = 0;
+  for (let i = 0; out.length < length; ) {
+    if (bits < 5) {
+      buffer = ((buffer << 8) | (i < digest.length ? digest[i]! : 0)) & 0xfff;
+      bits += 8;
+      i++;
+    }
+    out += BASE32_ALPHABET[(buffer >>> (bits - 5)) & 31];
+    bits -= 5;
+  }
+  return out;
 }
 
 /** ServicePortName.String(): `ns/svc:port`, or `ns/svc` when the port has no name. */

@@ -30,9 +30,10 @@ import type {
   IptablesRule,
   IptablesTable,
   IptablesTarget,
+  PacketByteCounters,
   ProtocolOption,
 } from './iptables-types.js';
-import { tokenizeIptablesLine } from './tokenize-iptables-line.js';
+import { IptablesTokenizer } from './tokenize-iptables-line.js';
 
 const BUILTIN_CHAINS: Record<string, readonly string[]> = {
   filter: ['INPUT', 'FORWARD', 'OUTPUT'],
@@ -41,44 +42,84 @@ const BUILTIN_CHAINS: Record<string, readonly string[]> = {
   raw: ['PREROUTING', 'OUTPUT'],
   security: ['INPUT', 'FORWARD', 'OUTPUT'],
 };
-const ANY_BUILTIN = new Set(Object.values(BUILTIN_CHAINS).flat());
+/**
+ * A fixed set of names (modules, options, targets) looked up by the arguments of each rule:
+ * grouped by length and compared, which for a freshly sliced argument is cheaper than hashing it
+ * for a Map (a dump looks up millions of them). Not for large sets.
+ */
+class NameTable<V> {
+  private readonly byLength: ([string, V][] | undefined)[] = [];
 
-const VERDICT_TARGETS = new Map<string, IptablesTarget>(
+  constructor(entries: Iterable<[string, V]>) {
+    for (const entry of entries) (this.byLength[entry[0].length] ??= []).push(entry);
+  }
+
+  get(name: string): V | undefined {
+    const candidates = this.byLength[name.length];
+    if (candidates === undefined) return undefined;
+    for (let k = 0; k < candidates.length; k++) if (candidates[k]![0] === name) return candidates[k]![1];
+    return undefined;
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+}
+
+const ANY_BUILTIN = new NameTable(Object.values(BUILTIN_CHAINS).flat().map((name): [string, true] => [name, true]));
+
+const VERDICT_TARGETS = new NameTable<IptablesTarget>(
   (['ACCEPT', 'DROP', 'RETURN', 'QUEUE'] as const).map((name) => [name, Object.freeze({ kind: 'verdict', name })]),
 );
-/** A module spec with its options in a Map: fast lookups by the (non-interned) token strings. */
+/** A module spec with its options in a NameTable: cheap lookups by the (non-interned) argument strings. */
 interface CompiledSpec {
   /** The module or target name, one string shared by every match (not a copy per rule). */
   name: string;
   create(name: string): unknown;
-  options: Map<string, OptionSpec<any>>;
+  options: NameTable<OptionSpec<any>>;
 }
 
-function compile(specs: Record<string, ModuleSpec<any>>): Map<string, CompiledSpec> {
-  return new Map(Object.entries(specs).map(([name, spec]) => [name, { name, create: spec.create, options: new Map(Object.entries(spec.options)) }]));
+function compile(specs: Record<string, ModuleSpec<any>>): NameTable<CompiledSpec> {
+  return new NameTable(Object.entries(specs).map(([name, spec]) => [name, { name, create: spec.create, options: new NameTable(Object.entries(spec.options)) }]));
 }
 
-// Maps, not object lookups: indexing an object with each of 100k chain names would intern them all.
+// Not object lookups: indexing an object with each of 100k chain names would intern them all.
 const MATCH_SPECS = compile(MATCH_MODULES);
 const TARGET_SPECS = compile(TARGET_EXTENSIONS);
+const OTHER_TARGETS = new NameTable([...OTHER_TARGET_EXTENSIONS].map((name): [string, true] => [name, true]));
 const NO_TARGET: IptablesTarget = Object.freeze({ kind: 'none' });
 const NO_ARGS: string[] = [];
+/** Every rule's `matches` until its arguments are read (then its own array); never handed out. */
+const NO_MATCHES_YET: IptablesMatch[] = [];
+/**
+ * A declared chain's `rules` until its rules arrive (then an exact-size array) or its table ends
+ * (then an empty array of its own); never handed out. Saves 100k arrays kept only to be replaced.
+ */
+const NO_RULES_YET: IptablesRule[] = [];
 
-/** Long spellings of the generic options, as the letter of their short form. */
-const GENERIC_LONG_OPTIONS = new Map<string, number>([
-  ['--source', 115],
-  ['--src', 115],
-  ['--destination', 100],
-  ['--dst', 100],
-  ['--protocol', 112],
-  ['--in-interface', 105],
-  ['--out-interface', 111],
-  ['--fragment', 102],
-  ['--match', 109],
-  ['--jump', 106],
-  ['--goto', 103],
-  ['--set-counters', 99],
-]);
+/** The letter of a generic option's long spelling (`--source`: s), else 0; by length, without hashing the argument. */
+function genericLongOption(t: string): number {
+  switch (t.length) {
+    case 5:
+      return t === '--src' ? 115 : t === '--dst' ? 100 : 0;
+    case 6:
+      return t === '--jump' ? 106 : t === '--goto' ? 103 : 0;
+    case 7:
+      return t === '--match' ? 109 : 0;
+    case 8:
+      return t === '--source' ? 115 : 0;
+    case 10:
+      return t === '--protocol' ? 112 : t === '--fragment' ? 102 : 0;
+    case 13:
+      return t === '--destination' ? 100 : 0;
+    case 14:
+      return t === '--in-interface' ? 105 : t === '--set-counters' ? 99 : 0;
+    case 15:
+      return t === '--out-interface' ? 111 : 0;
+    default:
+      return 0;
+  }
+}
 
 /** `[0:0]`, on every user chain of every dump: one shared object. */
 const ZERO_COUNTERS = Object.freeze({ packets: 0, bytes: 0 });
@@ -97,6 +138,32 @@ function parseCounters(text: string): { packets: number; bytes: number } | undef
 function isBuiltinChain(table: string, chain: string): boolean {
   const builtins = BUILTIN_CHAINS[table];
   return builtins ? builtins.includes(chain) : ANY_BUILTIN.has(chain);
+}
+
+/** A chain from its `:NAME POLICY [p:b]` line, with its fields in one literal (no later additions). */
+function declaredChain(name: string, policy: string, line: number, counters: PacketByteCounters | undefined): IptablesChain {
+  const rules = NO_RULES_YET;
+  if (policy === '-') return counters ? { name, builtin: false, rules, line, counters } : { name, builtin: false, rules, line };
+  return counters ? { name, builtin: true, rules, line, policy, counters } : { name, builtin: true, rules, line, policy };
+}
+
+/**
+ * An exact-size copy of a short list as an array literal: V8 then allocates the 400k lists of a
+ * large dump straight into the old generation instead of copying each one there.
+ */
+function exactCopy<T>(list: T[], length = list.length): T[] {
+  switch (length) {
+    case 1:
+      return [list[0]!];
+    case 2:
+      return [list[0]!, list[1]!];
+    case 3:
+      return [list[0]!, list[1]!, list[2]!];
+    case 4:
+      return [list[0]!, list[1]!, list[2]!, list[3]!];
+    default:
+      return list.slice(0, length);
+  }
 }
 
 export function parseIptablesSave(file: SourceFile): ParseResult<IptablesDump> {
@@ -124,24 +191,57 @@ class IptablesSaveParser {
     iface: [new Map<string, InterfaceOption>(), new Map<string, InterfaceOption>()],
   } as const;
   private readonly reader = new RuleArgumentsReader(this);
+  readonly shared = new SharedRuleParts();
   /** The chain of the previous rule: iptables-save groups rules by chain, so usually this one's too. */
   private lastChain: IptablesChain | undefined;
   private lastChainTable: IptablesTable | undefined;
+  /** The `-A` argument that named lastChain: the tokenizer hands out the same string for the next rule. */
+  private lastChainToken: string | undefined;
+  /**
+   * lastChain's rules not yet in its `rules`, moved there in one exact-size array when another
+   * chain comes or the table ends: pushing rule by rule would leave 100k chains each holding a
+   * grown array with spare slots, all copied by the garbage collector while the parse runs.
+   */
+  private readonly pendingRules: IptablesRule[] = [];
+  private readonly tokenizer: IptablesTokenizer;
+  /** Where the current line lies in the text. */
+  private lineStart = 0;
+  private lineEnd = 0;
+  private lookupTable: IptablesTable | undefined;
+  private lookup: ChainLookup | undefined;
+  private readonly lookups = new Map<IptablesTable, ChainLookup>();
+
+  /** The lookup of a table's chains (every chain is added through it). */
+  chainsOf(table: IptablesTable): ChainLookup {
+    if (this.lookupTable === table) return this.lookup!;
+    let lookup = this.lookups.get(table);
+    if (!lookup) this.lookups.set(table, (lookup = new ChainLookup(table)));
+    this.lookupTable = table;
+    this.lookup = lookup;
+    return lookup;
+  }
+
   /** Jumps to names not (yet) defined, checked when the table ends (excerpts define chains late). */
   private readonly unresolved = new Map<IptablesTable, IptablesRule[]>();
 
   /** The chain's own name string for a jump target (one copy per chain), noting unknown names. */
   resolveChainName(table: IptablesTable, name: string, rule: IptablesRule): string {
-    const chain = table.chains.get(name);
-    if (chain) return chain.name;
+    return this.resolveChain(table, name, rule)?.name ?? name;
+  }
+
+  /** The chain a jump names; undefined (and noted, to report if it stays unknown) when not defined yet. */
+  resolveChain(table: IptablesTable, name: string, rule: IptablesRule): IptablesChain | undefined {
+    const chain = this.chainsOf(table).forJump(name);
+    if (chain) return chain;
     let pending = this.unresolved.get(table);
     if (!pending) this.unresolved.set(table, (pending = []));
     pending.push(rule);
-    return name;
+    return undefined;
   }
 
   constructor(private readonly file: SourceFile) {
     this.sink = new IssueSink(file.path);
+    this.tokenizer = new IptablesTokenizer(file.text);
   }
 
   parse(): ParseResult<IptablesDump> {
@@ -153,7 +253,13 @@ class IptablesSaveParser {
       if (end === -1) end = text.length;
       lineNo++;
       const lineEnd = end > pos && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
-      if (lineEnd > pos) this.parseLine(text.slice(pos, lineEnd), lineNo);
+      if (lineEnd > pos) {
+        this.lineStart = pos;
+        this.lineEnd = lineEnd;
+        // A chain declaration needs its line as a string only when something is wrong with it.
+        if (text.charCodeAt(pos) === 58 && !this.inListing) this.parseChainDeclaration(lineNo);
+        else this.parseLine(text.slice(pos, lineEnd), lineNo);
+      }
       pos = end + 1;
     }
     if (this.open) {
@@ -180,7 +286,7 @@ class IptablesSaveParser {
         this.parseRule(line, lineNo);
         return;
       case 58: // ':'
-        this.parseChainDeclaration(line, lineNo);
+        this.parseChainDeclaration(lineNo);
         return;
       case 42: // '*'
         this.parseTableHeader(line, lineNo);
@@ -279,24 +385,30 @@ class IptablesSaveParser {
     return this.excerpt;
   }
 
+  /** The current line as a string. */
+  private currentLine(): string {
+    return this.file.text.slice(this.lineStart, this.lineEnd);
+  }
+
   /** `:NAME POLICY [packets:bytes]` (counters may be missing in old xtables-save output). */
-  private parseChainDeclaration(line: string, lineNo: number): void {
-    const parts = line.includes('\t') || line.includes('  ') ? line.trim().split(/\s+/) : line.trimEnd().split(' ');
+  private parseChainDeclaration(lineNo: number): void {
+    const parts = this.declarationParts() ?? this.splitDeclaration();
     const name = parts[0]!.slice(1);
     const policy = parts[1];
     const counters = parts[2] === undefined ? undefined : parseCounters(parts[2]);
     if (name === '' || policy === undefined || parts.length > 3 || (parts[2] !== undefined && !counters)) {
-      this.bad(lineNo, line, 'chain declaration is not `:NAME POLICY [packets:bytes]`');
+      this.bad(lineNo, this.currentLine(), 'chain declaration is not `:NAME POLICY [packets:bytes]`');
       return;
     }
-    const table = this.currentTable(lineNo, line);
-    let chain = table.chains.get(name);
+    const table = this.open ?? this.currentTable(lineNo, this.currentLine());
+    const lookup = this.chainsOf(table);
+    const chain = lookup.certainlyAbsent(name) ? undefined : table.chains.get(name);
     if (chain?.line !== undefined) {
-      this.warn(lineNo, `chain ${name} is declared twice (first on line ${chain.line})`, 'duplicate-chain', line);
+      this.warn(lineNo, `chain ${name} is declared twice (first on line ${chain.line})`, 'duplicate-chain', this.currentLine());
     }
     if (!chain) {
-      chain = { name, builtin: false, rules: [] };
-      table.chains.set(name, chain);
+      lookup.add(declaredChain(name, policy, lineNo, counters));
+      return;
     }
     chain.line = lineNo;
     chain.builtin = policy !== '-';
@@ -305,18 +417,60 @@ class IptablesSaveParser {
     if (counters) chain.counters = counters;
   }
 
+  private splitDeclaration(): string[] {
+    const line = this.currentLine();
+    return line.includes('\t') || line.includes('  ') ? line.trim().split(/\s+/) : line.trimEnd().split(' ');
+  }
+
+  /**
+   * The parts of the current `:NAME POLICY [p:b]` line when single spaces separate them and
+   * nothing else could count as whitespace (the usual case, read without split); else undefined.
+   */
+  private declarationParts(): string[] | undefined {
+    const text = this.file.text;
+    const end = this.lineEnd;
+    let first = -1;
+    let second = -1;
+    for (let i = this.lineStart; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 32 && c < 127) continue;
+      if (c !== 32 || second !== -1 || i === end - 1 || text.charCodeAt(i + 1) === 32) return undefined;
+      if (first === -1) first = i;
+      else second = i;
+    }
+    if (first === -1) return undefined;
+    const name = text.slice(this.lineStart, first);
+    if (second === -1) return [name, text.slice(first + 1, end)];
+    const policy = text.slice(first + 1, second);
+    // `[0:0]`, on every user chain: no string for it.
+    const counters = end - second === 6 && text.startsWith('[0:0]', second + 1) ? '[0:0]' : text.slice(second + 1, end);
+    return [name, policy, counters];
+  }
+
   private chainFor(table: IptablesTable, name: string, lineNo: number, line: string): IptablesChain {
-    if (this.lastChainTable === table && this.lastChain!.name === name) return this.lastChain!;
-    let chain = table.chains.get(name);
-    if (!chain) chain = this.createUndeclaredChain(table, name, lineNo, line);
+    if (this.lastChainTable === table && (this.lastChainToken === name || this.lastChain!.name === name)) {
+      this.lastChainToken = name;
+      return this.lastChain!;
+    }
+    this.flushPendingRules();
+    const chain = this.chainsOf(table).forRules(name) ?? this.createUndeclaredChain(table, name, lineNo, line);
     this.lastChain = chain;
     this.lastChainTable = table;
+    this.lastChainToken = name;
     return chain;
+  }
+
+  private flushPendingRules(): void {
+    const pending = this.pendingRules;
+    if (pending.length === 0) return;
+    const chain = this.lastChain!;
+    chain.rules = chain.rules.length === 0 ? exactCopy(pending) : chain.rules.concat(pending);
+    pending.length = 0;
   }
 
   private createUndeclaredChain(table: IptablesTable, name: string, lineNo: number, line: string): IptablesChain {
     const chain: IptablesChain = { name, builtin: isBuiltinChain(table.name, name), rules: [] };
-    table.chains.set(name, chain);
+    this.chainsOf(table).add(chain);
     // Built-in chains always exist; iptables-restore rejects rules in undeclared user chains.
     if (table !== this.excerpt && !chain.builtin) {
       this.warn(lineNo, `chain ${name} has rules but no ":${name}" declaration in *${table.name}`, 'undeclared-chain', line);
@@ -325,12 +479,13 @@ class IptablesSaveParser {
   }
 
   private parseRule(line: string, lineNo: number): void {
-    const tokenized = tokenizeIptablesLine(line);
-    if (tokenized.error !== undefined) {
-      this.bad(lineNo, line, tokenized.error);
+    const error = this.tokenizer.tokenize(this.lineStart, this.lineEnd);
+    if (error !== undefined) {
+      this.bad(lineNo, line, error);
       return;
     }
-    const tokens = tokenized.tokens;
+    const tokens = this.tokenizer.tokens;
+    const count = this.tokenizer.count;
     let i = 0;
     let counters: { packets: number; bytes: number } | undefined;
     if (tokens[0]!.charCodeAt(0) === 91) {
@@ -341,12 +496,12 @@ class IptablesSaveParser {
       }
       i = 1;
     }
-    const command = tokens[i];
+    const command = i < count ? tokens[i] : undefined;
     if (command !== '-A' && command !== '--append') {
       this.bad(lineNo, line, `${command ?? 'empty rule'}: only -A rules appear in iptables-save output`);
       return;
     }
-    const chainName = tokens[i + 1];
+    const chainName = i + 1 < count ? tokens[i + 1] : undefined;
     if (chainName === undefined || chainName.startsWith('-')) {
       this.bad(lineNo, line, '-A without a chain name');
       return;
@@ -358,7 +513,7 @@ class IptablesSaveParser {
       table: table.name,
       chain: chain.name,
       line: lineNo,
-      position: chain.rules.length + 1,
+      position: chain.rules.length + this.pendingRules.length + 1,
       text: line,
       counters,
       source: undefined,
@@ -367,19 +522,20 @@ class IptablesSaveParser {
       inInterface: undefined,
       outInterface: undefined,
       fragment: undefined,
-      matches: [],
+      matches: NO_MATCHES_YET,
       target: NO_TARGET,
     };
-    this.reader.readRule(rule, tokens, i + 2, table);
+    this.reader.readRule(rule, tokens, count, i + 2, table);
     if (rule.source?.cidr.family === 6 || rule.destination?.cidr.family === 6) this.sawIpv6 = true;
-    chain.rules.push(rule);
+    this.pendingRules.push(rule);
     table.rules.push(rule);
     this.dump.ruleCount++;
   }
 
-  /** Reports jumps to chains the table never defines, once per chain; trims the rule lists. */
+  /** Reports jumps to chains the table never defines, once per chain; completes the rule lists. */
   private finishTable(table: IptablesTable): void {
-    for (const chain of table.chains.values()) if (chain.rules.length > 0) chain.rules = chain.rules.slice();
+    if (this.lastChainTable === table) this.flushPendingRules();
+    this.chainsOf(table).giveEmptyChainsTheirOwnRules();
     const reported = new Set<string>();
     for (const rule of this.unresolved.get(table) ?? []) {
       const target = rule.target;
@@ -419,6 +575,178 @@ class IptablesSaveParser {
 }
 
 /**
+ * A table's chains by name, found without the Map where iptables-save's layout allows: a large
+ * node declares 110k chains, and a Map lookup with a freshly sliced name hashes it and then reads
+ * the stored name from far away in memory, hundreds of thousands of times a dump.
+ */
+class ChainLookup {
+  /** The chains in declaration order (then undeclared ones in order of first use), as in the Map. */
+  private readonly order: IptablesChain[] = [];
+  /** Where the next run of rules most likely belongs: iptables-save prints rules in declaration order. */
+  private cursor = 0;
+  /** No chain of the table has a greater name, built-in chains aside (kept apart: `PREROUTING` > `KUBE-…`). */
+  private greatest = '';
+  /** Chains recently jumped to, most recent first (KUBE-MARK-MASQ, on every other kube-proxy rule). */
+  private readonly recent: IptablesChain[] = [];
+  /** Chains named like a target extension (`DNAT`): only a declared one shadows the extension. */
+  private readonly extensionNames = new Map<string, IptablesChain>();
+
+  constructor(private readonly table: IptablesTable) {}
+
+  add(chain: IptablesChain): void {
+    const name = chain.name;
+    this.table.chains.set(name, chain);
+    this.order.push(chain);
+    if (!ANY_BUILTIN.has(name) && name > this.greatest) this.greatest = name;
+    if (TARGET_SPECS.has(name)) this.extensionNames.set(name, chain);
+  }
+
+  /** True when no chain has this name (false means: look it up). Declarations come sorted, so usually true. */
+  certainlyAbsent(name: string): boolean {
+    return name > this.greatest && !ANY_BUILTIN.has(name);
+  }
+
+  /** The chain named by `-A`, at the start of a run of rules. */
+  forRules(name: string): IptablesChain | undefined {
+    const order = this.order;
+    const stop = Math.min(order.length, this.cursor + 64);
+    for (let k = this.cursor; k < stop; k++) {
+      if (order[k]!.name === name) {
+        this.cursor = k + 1;
+        return order[k];
+      }
+    }
+    return this.table.chains.get(name);
+  }
+
+  /** The chain named by `-j` / `-g`, if the table has it. */
+  forJump(name: string): IptablesChain | undefined {
+    const recent = this.recent;
+    for (let k = 0; k < recent.length; k++) {
+      const chain = recent[k]!;
+      if (chain.name !== name) continue;
+      if (k > 0) {
+        recent[k] = recent[0]!;
+        recent[0] = chain;
+      }
+      return chain;
+    }
+    const chain = this.table.chains.get(name);
+    if (chain) {
+      // Two entries: the chain just found, and the one before it.
+      if (recent.length < 2) recent.push(recent[0] ?? chain);
+      else recent[1] = recent[0]!;
+      recent[0] = chain;
+    }
+    return chain;
+  }
+
+  /** Chains still without rules get their own empty array (see NO_RULES_YET). */
+  giveEmptyChainsTheirOwnRules(): void {
+    for (const chain of this.order) if (chain.rules === NO_RULES_YET) chain.rules = [];
+  }
+
+  extensionNamed(name: string): IptablesChain | undefined {
+    return this.extensionNames.size === 0 ? undefined : this.extensionNames.get(name);
+  }
+}
+
+/**
+ * Matches and jump targets that many rules of a dump share, frozen and handed out again instead
+ * of one object per rule: kube-proxy writes `-m tcp --dport 80`, the same statistic
+ * probabilities, a Service port's comment and `-j KUBE-MARK-MASQ` on 100k rules of a large node.
+ * Only complete matches are shared (every option read), never one carrying unsupported options.
+ */
+class SharedRuleParts {
+  /** tcp/udp/sctp/dccp matches without options or with one `--dport N`, by module and port (-1: none). */
+  private readonly ports = new Map<string, Map<number, IptablesMatch>>();
+  /** `--mode random --probability P` by P. */
+  private readonly probabilities = new Map<number, IptablesMatch>();
+  /** The last comment match: a kube-proxy endpoint chain's two rules carry the same comment. */
+  private lastComment: IptablesMatch | undefined;
+  /** lastComment is frozen (it is, once a second rule shares it). */
+  private lastCommentShared = false;
+  /** Recently used jump targets and their chains, most recent first; a target is frozen once shared. */
+  private readonly jumpChains: IptablesChain[] = [];
+  private readonly jumpTargets: IptablesTarget[] = [];
+  private readonly jumpShared: boolean[] = [];
+
+  /** The shared equal of a fully read match, or the match itself. */
+  match(match: IptablesMatch): IptablesMatch {
+    if (match.implicit !== undefined || match.unsupportedOptions !== undefined) return match;
+    switch (match.kind) {
+      case 'comment': {
+        const last = this.lastComment;
+        if (last?.kind === 'comment' && last.comment === match.comment && last.module === match.module) {
+          if (!this.lastCommentShared) {
+            Object.freeze(last);
+            this.lastCommentShared = true;
+          }
+          return last;
+        }
+        this.lastComment = match;
+        this.lastCommentShared = false;
+        return match;
+      }
+      case 'ports': {
+        if (match.sourcePort !== undefined || match.tcpFlags !== undefined) return match;
+        const port = match.destinationPort;
+        if (port !== undefined && (port.negated || port.first !== port.last)) return match;
+        let byPort = this.ports.get(match.module);
+        if (!byPort) this.ports.set(match.module, (byPort = new Map()));
+        const key = port === undefined ? -1 : port.first;
+        const shared = byPort.get(key);
+        if (shared) return shared;
+        if (port) Object.freeze(port);
+        byPort.set(key, Object.freeze(match));
+        return match;
+      }
+      case 'statistic': {
+        const p = match.probability;
+        if (match.mode !== 'random' || match.negated || p === undefined || match.every !== undefined || match.packet !== undefined) return match;
+        const shared = this.probabilities.get(p);
+        if (shared) return shared;
+        this.probabilities.set(p, Object.freeze(match));
+        return match;
+      }
+      default:
+        return match;
+    }
+  }
+
+  /** `{ kind: 'jump', name }` for a defined chain, one object per chain among the recent ones. */
+  jump(chain: IptablesChain): IptablesTarget {
+    const chains = this.jumpChains;
+    const targets = this.jumpTargets;
+    const shared = this.jumpShared;
+    for (let k = 0; k < chains.length; k++) {
+      if (chains[k] !== chain) continue;
+      const target = targets[k]!;
+      if (!shared[k]) Object.freeze(target);
+      if (k > 0) {
+        chains[k] = chains[0]!;
+        targets[k] = targets[0]!;
+        shared[k] = shared[0]!;
+        chains[0] = chain;
+        targets[0] = target;
+      }
+      shared[0] = true;
+      return target;
+    }
+    const target: IptablesTarget = { kind: 'jump', name: chain.name };
+    // The new target replaces the least recently used of the (up to) four, then moves to the front.
+    const slot = chains.length < 4 ? chains.length : 3;
+    chains[slot] = chains[0] ?? chain;
+    targets[slot] = targets[0] ?? target;
+    shared[slot] = shared[0] ?? false;
+    chains[0] = chain;
+    targets[0] = target;
+    shared[0] = false;
+    return target;
+  }
+}
+
+/**
  * Reads the arguments after `-A CHAIN`. Generic options (-s -d -p -i -o -f) go on the rule;
  * `--option`s go to the target or to the most recent match that knows them (iptables resolves
  * them the same way, which is why kube-proxy's `-m tcp -p tcp -d X --dport 80` works).
@@ -426,13 +754,19 @@ class IptablesSaveParser {
 class RuleArgumentsReader {
   // One reader serves every rule of a dump (reset per rule): fewer allocations on 400k rules.
   private rule!: IptablesRule;
-  private tokens!: string[];
+  /** The rule's arguments: tokens[0, count). */
+  private tokens!: readonly string[];
+  private count = 0;
   private table!: IptablesTable;
   private i = 0;
   private negate = false;
-  /** The rule's matches while reading, and the module spec of each. */
+  /**
+   * The rule's matches while reading, and the module spec of each: [0, matchCount) of arrays
+   * reused rule after rule (emptying them would drop their storage and grow it again each time).
+   */
   private readonly matches: IptablesMatch[] = [];
   private readonly specs: (CompiledSpec | undefined)[] = [];
+  private matchCount = 0;
   private targetSpec: CompiledSpec | undefined;
   private targetOptions = 0;
   /** Argument arrays handed to option specs, reused (specs read them and keep nothing). */
@@ -441,24 +775,49 @@ class RuleArgumentsReader {
 
   constructor(private readonly parser: IptablesSaveParser) {}
 
-  readRule(rule: IptablesRule, tokens: string[], start: number, table: IptablesTable): void {
+  readRule(rule: IptablesRule, tokens: readonly string[], count: number, start: number, table: IptablesTable): void {
     this.rule = rule;
     this.tokens = tokens;
+    this.count = count;
     this.table = table;
     this.i = start;
     this.negate = false;
-    this.matches.length = 0;
-    this.specs.length = 0;
+    this.matchCount = 0;
     this.targetSpec = undefined;
     this.targetOptions = 0;
     this.read();
+    const matches = this.matches;
+    const n = this.matchCount;
+    for (let k = 0; k < n; k++) matches[k] = this.parser.shared.match(matches[k]!);
     // An exact-size copy: a grown array carries spare slots, 400k times over.
-    if (this.matches.length > 0) rule.matches = this.matches.slice();
+    rule.matches = n > 0 ? exactCopy(matches, n) : [];
+  }
+
+  private addMatch(match: IptablesMatch, spec: CompiledSpec | undefined): void {
+    this.matches[this.matchCount] = match;
+    this.specs[this.matchCount] = spec;
+    this.matchCount++;
+  }
+
+  /** The match read last, if any. */
+  private lastMatch(): IptablesMatch | undefined {
+    return this.matchCount > 0 ? this.matches[this.matchCount - 1] : undefined;
+  }
+
+  /** The next argument, if any. */
+  private next(): string | undefined {
+    return this.i < this.count ? this.tokens[this.i++] : (this.i++, undefined);
+  }
+
+  /** The argument `ahead` places after the next one, without taking it. */
+  private peek(ahead: number): string | undefined {
+    const at = this.i + ahead;
+    return at < this.count ? this.tokens[at] : undefined;
   }
 
   private read(): void {
     const tokens = this.tokens;
-    while (this.i < tokens.length) {
+    while (this.i < this.count) {
       const t = tokens[this.i++]!;
       if (t === '!') {
         this.negate = true;
@@ -480,7 +839,7 @@ class RuleArgumentsReader {
     let letter = 0;
     if (t.length === 2) letter = t.charCodeAt(1);
     else if (t.charCodeAt(1) === 45) {
-      letter = GENERIC_LONG_OPTIONS.get(t) ?? 0;
+      letter = genericLongOption(t);
       if (letter === 0) {
         this.readLongOption(t);
         return;
@@ -568,10 +927,10 @@ class RuleArgumentsReader {
 
   /** One argument, accepting the pre-1.4.3 placement of "!" after the option (`-s ! 10.0.0.0/8`). */
   private value(option: string): string | undefined {
-    let v = this.tokens[this.i++];
+    let v = this.next();
     if (v === '!') {
       this.negate = true;
-      v = this.tokens[this.i++];
+      v = this.next();
     }
     if (v === undefined) this.bad(`${option} needs an argument`);
     return v;
@@ -583,12 +942,10 @@ class RuleArgumentsReader {
     if (this.negate) this.bad(`"!" before -m ${name} negates nothing`);
     const spec = MATCH_SPECS.get(name);
     if (spec) {
-      this.matches.push(spec.create(spec.name) as IptablesMatch);
-      this.specs.push(spec);
+      this.addMatch(spec.create(spec.name) as IptablesMatch, spec);
       return;
     }
-    this.matches.push({ kind: 'unsupported', module: name, args: [] });
-    this.specs.push(undefined);
+    this.addMatch({ kind: 'unsupported', module: name, args: [] }, undefined);
     this.parser.issue(
       'UNSUPPORTED_MATCH',
       this.rule.line,
@@ -611,17 +968,17 @@ class RuleArgumentsReader {
     }
     // iptables prefers a chain over an extension of the same name; only a declared chain can shadow one.
     const spec = TARGET_SPECS.get(name);
-    const shadowed = spec !== undefined && this.table.chains.get(name)?.line !== undefined;
+    const shadowed = spec !== undefined && this.parser.chainsOf(this.table).extensionNamed(name)?.line !== undefined;
     if (spec && !shadowed) {
       rule.target = spec.create(spec.name) as IptablesTarget;
       this.targetSpec = spec;
       return;
     }
-    const next = this.tokens[this.i];
-    if (!shadowed && (OTHER_TARGET_EXTENSIONS.has(name) || (next !== undefined && next.startsWith('--')))) {
+    const next = this.peek(0);
+    if (!shadowed && (OTHER_TARGETS.has(name) || (next !== undefined && next.startsWith('--')))) {
       // Unknown extension: its options run to the end of the line in save output.
-      const args = this.tokens.slice(this.i);
-      this.i = this.tokens.length;
+      const args = this.tokens.slice(this.i, this.count);
+      this.i = this.count;
       rule.target = { kind: 'extension', extension: 'unsupported', name, args };
       this.parser.issue(
         'UNSUPPORTED_FEATURE',
@@ -633,18 +990,19 @@ class RuleArgumentsReader {
       );
       return;
     }
-    rule.target = { kind: 'jump', name: this.parser.resolveChainName(this.table, name, rule) };
+    const chain = this.parser.resolveChain(this.table, name, rule);
+    rule.target = chain ? this.parser.shared.jump(chain) : { kind: 'jump', name };
   }
 
   /** `-c PACKETS BYTES` (iptables-nft-save -c) or `-c PACKETS:BYTES`. */
   private readCounters(): void {
-    const first = this.tokens[this.i++] ?? '';
+    const first = this.next() ?? '';
     const joined = /^(\d+):(\d+)$/.exec(first);
     if (joined) {
       this.rule.counters = { packets: Number(joined[1]), bytes: Number(joined[2]) };
       return;
     }
-    const second = this.tokens[this.i];
+    const second = this.peek(0);
     if (/^\d+$/.test(first) && second !== undefined && /^\d+$/.test(second)) {
       this.i++;
       this.rule.counters = { packets: Number(first), bytes: Number(second) };
@@ -664,7 +1022,7 @@ class RuleArgumentsReader {
     }
     // 2. The most recent match that knows the option.
     const matches = this.matches;
-    for (let j = matches.length - 1; j >= 0; j--) {
+    for (let j = this.matchCount - 1; j >= 0; j--) {
       const spec = this.specs[j]?.options.get(t);
       if (spec) {
         this.applySpec(t, spec, matches[j]!, 'match');
@@ -678,8 +1036,7 @@ class RuleArgumentsReader {
     if (implicit && implicitSpec && implicitOption) {
       const match = implicitSpec.create(implicitSpec.name) as IptablesMatch;
       match.implicit = true;
-      matches.push(match);
-      this.specs.push(implicitSpec);
+      this.addMatch(match, implicitSpec);
       this.applySpec(t, implicitOption, match, 'match');
       return;
     }
@@ -690,7 +1047,7 @@ class RuleArgumentsReader {
       else this.unsupportedOnTarget(raw);
       return;
     }
-    const last = matches[matches.length - 1];
+    const last = this.lastMatch();
     if (last?.kind === 'unsupported') {
       last.args.push(...raw.split(' '));
       return;
@@ -714,8 +1071,8 @@ class RuleArgumentsReader {
   /** The option and the arguments it most likely takes, for keeping verbatim. */
   private rawOption(t: string): string {
     const parts = this.negate ? ['!', t] : [t];
-    const next = this.tokens[this.i];
-    const after = this.tokens[this.i + 1];
+    const next = this.peek(0);
+    const after = this.peek(1);
     if (next === '!' && after !== undefined && !after.startsWith('-')) {
       parts.push(next, after);
       this.i += 2;
@@ -729,10 +1086,10 @@ class RuleArgumentsReader {
   private applySpec(t: string, spec: OptionSpec<any>, owner: IptablesMatch | IptablesTarget, role: 'match' | 'target'): void {
     const args = spec.arity === 0 ? NO_ARGS : spec.arity === 1 ? this.args1 : this.args2;
     for (let k = 0; k < spec.arity; k++) {
-      let v = this.tokens[this.i++];
+      let v = this.next();
       if (k === 0 && v === '!') {
         this.negate = true;
-        v = this.tokens[this.i++];
+        v = this.next();
       }
       if (v === undefined) {
         this.bad(`${t} needs ${spec.arity} argument${spec.arity > 1 ? 's' : ''}`);
@@ -787,11 +1144,10 @@ class RuleArgumentsReader {
 
   /** Keeps unreadable arguments as an unknown match, so a simulator never treats the rule as understood. */
   private unknownMatch(raw: string): void {
-    const last = this.matches[this.matches.length - 1];
+    const last = this.lastMatch();
     if (last?.kind === 'unsupported' && last.module === '') last.args.push(...raw.split(' '));
     else {
-      this.matches.push({ kind: 'unsupported', module: '', args: raw.split(' ') });
-      this.specs.push(undefined);
+      this.addMatch({ kind: 'unsupported', module: '', args: raw.split(' ') }, undefined);
     }
   }
 
