@@ -83,6 +83,9 @@ export default defineRule({
         ),
         commands,
         severity: serviceDown ? 'critical' : 'warning',
+        // A configuration that makes the pod crash (a CoreDNS forwarding loop) names the pod
+        // as its subject; linked only when such a finding exists.
+        causedBy: [{ rule: 'corefile-problem', subject: pod.ref }],
         data: {
           services: services.map((s) => s.ref),
           phase: pod.phase,

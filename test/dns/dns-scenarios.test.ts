@@ -33,6 +33,9 @@ describe('coredns-forward-loop', () => {
     // ... and of every pod's failing lookups, which the coredns-unavailable finding counts.
     expect(down.message).toContain('10 pods in 3 namespaces resolve through kube-dns 10.96.0.10: kube-proxy rejects their queries');
     expect(down.message).toContain('the Corefile is the cause: CoreDNS forwards to itself');
+    // The loop is the only root cause: the crash-looping CoreDNS pods are its symptoms too.
+    expect(report.findings.filter((f) => f.rootCause).map((f) => f.rule)).toEqual(['corefile-problem']);
+    for (const crashing of report.findings.filter((f) => f.rule === 'pod-not-ready')) expect(crashing.causedBy).toEqual([loop.id]);
   });
 
   it('cites the forward line, the nodes\' 127.0.0.53 and the loop plugin\'s FATAL lines', async () => {
