@@ -162,10 +162,8 @@ function compareFrontend(want: ExpectedFrontend, have: ProgrammedFrontend, progr
     return;
   }
 
-  const wanted = new Map(want.endpoints.map((e) => [e.address, e]));
-  const held = new Map(have.endpoints.map((e) => [e.address, e]));
-  const stale = have.endpoints.filter((e) => !wanted.has(e.address));
-  const missing = want.endpoints.filter((e) => !held.has(e.address));
+  const stale = withAddressNotIn(have.endpoints, want.endpoints);
+  const missing = withAddressNotIn(want.endpoints, have.endpoints);
   if (stale.length > 0) {
     entry({
       ...common,
@@ -211,6 +209,14 @@ function compareFrontend(want: ExpectedFrontend, have: ProgrammedFrontend, progr
       evidence: misnamed.slice(0, 3).map((e) => e.evidence),
     });
   }
+}
+
+/** Items of `list` whose address none of `others` has, in order. */
+function withAddressNotIn<T extends { address: string }>(list: readonly T[], others: readonly { address: string }[]): T[] {
+  // The usual case, checked without building sets: the node lists the API's endpoints in its order.
+  if (list.length === others.length && list.every((e, i) => e.address === others[i]!.address)) return [];
+  const addresses = new Set(others.map((e) => e.address));
+  return list.filter((e) => !addresses.has(e.address));
 }
 
 function compareAffinity(want: ExpectedFrontend, servicePort: ProgrammedServicePort, common: Omit<DiffEntry, 'node' | 'mode' | 'family' | 'kind' | 'addresses' | 'detail' | 'evidence'>, entry: Emit): void {

@@ -4,6 +4,7 @@
  * needs: reconstruction checks every endpoint chain of a dump, 100,000 of them on a large node.
  */
 import { hash } from 'node:crypto';
+import type { ServicePortRef } from './dataplane-types.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -21,4 +22,16 @@ export function endpointChainName(spn: string, protocol: string, endpoint: strin
     for (let shift = 25; shift >= 0; shift -= 5) out += ALPHABET[(rest >>> shift) & 31]!;
   }
   return out;
+}
+
+/** Names already derived, per API Service port and endpoint: every node of a cluster asks for the same ones. */
+const derived = new WeakMap<ServicePortRef, Map<string, string>>();
+
+/** endpointChainName for an API Service port, derived once per port and endpoint while the model lives. */
+export function endpointChainNameOf(ref: ServicePortRef, endpoint: string): string {
+  let byEndpoint = derived.get(ref);
+  if (!byEndpoint) derived.set(ref, (byEndpoint = new Map()));
+  let name = byEndpoint.get(endpoint);
+  if (name === undefined) byEndpoint.set(endpoint, (name = endpointChainName(ref.spn, ref.protocol, endpoint)));
+  return name;
 }

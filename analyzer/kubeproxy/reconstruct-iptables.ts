@@ -18,7 +18,7 @@ import type { DnatTarget, IptablesChain, IptablesRule, IptablesTable } from '../
 import { formatIpAddress, type IpAddress } from '../netfilter/ip-cidr.js';
 import type { NatRange } from '../netfilter/nat-range.js';
 import { joinHostPort } from '../netfilter/kube-proxy-names.js';
-import { endpointChainName } from './endpoint-chain-name.js';
+import { endpointChainNameOf } from './endpoint-chain-name.js';
 import {
   frontendKey,
   type FrontendKind,
@@ -64,6 +64,11 @@ const KIND_BY_COMMENT: [string, FrontendKind][] = [
   [' external IP', 'external-ip'],
   [' loadbalancer IP', 'load-balancer'],
 ];
+
+function kindByComment(comment: string): FrontendKind | undefined {
+  for (const [suffix, kind] of KIND_BY_COMMENT) if (comment.endsWith(suffix)) return kind;
+  return undefined;
+}
 
 interface Dispatch {
   endpoints: ProgrammedEndpoint[];
@@ -179,7 +184,7 @@ class IptablesReconstruction {
       if (ip === undefined || port === undefined || protocol === undefined) continue;
       const comment = ruleComment(rule);
       const servicePort = this.servicePortByHash(match[2]!, protocol, comment);
-      let kind = KIND_BY_COMMENT.find(([suffix]) => comment?.endsWith(suffix))?.[1];
+      let kind = comment === undefined ? undefined : kindByComment(comment);
       if (!kind) {
         const api = this.index.frontend(ip, protocol, port);
         kind = match[1] === 'SVC' || match[1] === 'SVL' ? 'cluster-ip' : api && api.ref === servicePort.ref ? api.kind : 'external';
@@ -481,7 +486,7 @@ class IptablesEndpoint implements ProgrammedEndpoint {
 
   get chainNameMatches(): boolean | undefined {
     if (!this.ref) return undefined;
-    this.nameCheck ??= endpointChainName(this.ref.spn, this.ref.protocol, this.address) === this.chain;
+    this.nameCheck ??= endpointChainNameOf(this.ref, this.address) === this.chain;
     return this.nameCheck;
   }
 }
