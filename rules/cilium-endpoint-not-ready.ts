@@ -53,6 +53,8 @@ export default defineRule({
         remediation:
           'read the cilium-agent log on the node for the endpoint id (regeneration or identity allocation errors); waiting-for-identity points at the KVStore or the CiliumIdentity API; deleting the pod recreates its endpoint',
         commands: [`cilium endpoint get ${notReady[0]!.id}   # on ${entry.node}`, `cilium endpoint log ${notReady[0]!.id}`, `kubectl -n kube-system logs <cilium pod on ${entry.node}> -c cilium-agent | grep 'endpointID=${notReady[0]!.id}'`],
+        // An agent failing on the node (controllers, API access) is why its endpoints do not regenerate.
+        causedBy: [{ rule: 'cilium-unhealthy', subject: `Node/${entry.node}` }],
         data: { node: entry.node, endpoints: named.map(({ endpoint, who }) => ({ id: endpoint.id, state: endpoint.state, pod: who.ref, ipv4: endpoint.ipv4, health: endpoint.health })) },
       });
     }

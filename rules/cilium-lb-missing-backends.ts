@@ -43,7 +43,9 @@ export default defineRule({
 
     for (const service of kube.services) {
       if (service.clusterIPs.length === 0 || service.ports.length === 0) continue;
-      const readyEntries = endpointViewOf(kube, service).entries.filter((e) => e.ready);
+      const view = endpointViewOf(kube, service);
+      const readyEntries = view.entries.filter((e) => e.ready);
+      const known = new Set(view.entries.map((e) => e.address));
       if (readyEntries.length === 0) continue;
       const name = `${service.namespace}/${service.name}`;
       // internalTrafficPolicy Local: each node's ClusterIP entry holds only its own endpoints.
@@ -59,6 +61,9 @@ export default defineRule({
             const present = new Set(lb.backends.map((b) => formatIpAddress(b.address)));
             const absent = ready.filter((address) => !present.has(address));
             if (absent.length === 0 && lb.missingBackends.length === 0) continue;
+            // Backends the API no longer lists at all: pods that are gone, which the map still balances to.
+            const stale = lb.backends.filter((b) => !known.has(formatIpAddress(b.address)));
+            const onlyStale = lb.backends.length > 0 && stale.length === lb.backends.length;
 
             const sentences: string[] = [];
             const evidence: Evidence[] = [file.evidenceAtLine(lb.line, `frontend ${frontend}`)];
@@ -67,6 +72,9 @@ export default defineRule({
               if (lb.masterLine !== undefined && lb.masterLine !== lb.line) evidence.push(file.evidenceAtLine(lb.masterLine, 'service entry, no backend'));
             } else if (absent.length > 0) {
               sentences.push(`the BPF LB entry of ${frontend} on ${entry.node} lists ${plural(lb.backends.length, 'backend')} (${listSome(lb.backends.map((b) => b.text), SHOWN)}) but not ${listSome(absent, SHOWN)}`);
+              if (onlyStale) sentences.push(`none of the backends it lists is an endpoint of the Service any more`);
+              else if (stale.length > 0) sentences.push(`${listSome(stale.map((b) => b.text), SHOWN)} ${stale.length === 1 ? 'is no longer an endpoint' : 'are no longer endpoints'} of the Service`);
+              for (const b of stale.slice(0, SHOWN)) evidence.push(file.evidenceAtLine(b.line, `stale backend ${b.text}`));
             }
             for (const missing of lb.missingBackends.slice(0, SHOWN)) {
               evidence.push(file.evidenceAtLine(missing.line, `backend ${missing.id} not found`));
@@ -76,16 +84,22 @@ export default defineRule({
             }
             const first = readyEntries.find((e) => absent.includes(e.address));
             if (first) evidence.push(first.addressEvidence(`ready endpoint ${first.address}`));
-            const none = lb.backends.length === 0;
+            const none = lb.backends.length === 0 || onlyStale;
             ctx.report({
               subjects: [service.ref, `Node/${entry.node}`],
-              title: none ? `Service ${name} has no backends in Cilium's BPF LB map on ${entry.node}` : `Cilium's BPF LB map on ${entry.node} lacks backends of Service ${name}`,
-              message: `${sentences.join('; ')}, while the API lists ${plural(ready.length, 'ready endpoint')} (${listSome(ready, SHOWN)}). Pods on ${entry.node} connecting to ${frontend} ${none ? 'get no answer or a reset' : 'never reach the missing backends (and fail when a slot points at a missing backend)'}: the agent has not synced this Service.`,
+              title: onlyStale
+                ? `Cilium's BPF LB map on ${entry.node} sends Service ${name} only to pods that are gone`
+                : none
+                  ? `Service ${name} has no backends in Cilium's BPF LB map on ${entry.node}`
+                  : `Cilium's BPF LB map on ${entry.node} lacks backends of Service ${name}`,
+              message: `${sentences.join('; ')}, while the API lists ${plural(ready.length, 'ready endpoint')} (${listSome(ready, SHOWN)}). Pods on ${entry.node} connecting to ${frontend} ${none ? (onlyStale ? 'are sent to pods that are gone and get no answer' : 'get no answer or a reset') : 'never reach the missing backends (and fail when a slot points at a missing backend)'}: the agent has not synced this Service.`,
               evidence,
               severity: none || lb.missingBackends.length > 0 ? 'critical' : 'warning',
               remediation: `check the cilium agent on ${entry.node} (cilium-unhealthy; k8s watcher and service sync errors in its log); restarting the agent resyncs the map`,
               commands: [`cilium-dbg bpf lb list | grep -A5 '${frontend}'   # on ${entry.node}`, `cilium-dbg service list`, `kubectl -n ${service.namespace} get endpointslices -l kubernetes.io/service-name=${service.name} -o wide`],
-              data: { service: service.ref, node: entry.node, frontend, readyEndpoints: ready, backends: lb.backends.map((b) => b.text), absent, missingBackendIds: lb.missingBackends.map((m) => m.id) },
+              // An unhealthy agent on the node (its Kubernetes watches failing) is why the map is out of sync.
+              causedBy: [{ rule: 'cilium-unhealthy', subject: `Node/${entry.node}` }],
+              data: { service: service.ref, node: entry.node, frontend, readyEndpoints: ready, backends: lb.backends.map((b) => b.text), absent, stale: stale.map((b) => b.text), missingBackendIds: lb.missingBackends.map((m) => m.id) },
             });
           }
         }

@@ -9,12 +9,14 @@ import brNetfilterDisabled from './br-netfilter-disabled.js';
 import bundleCollectionFailed from './bundle-collection-failed.js';
 import bundleParseError from './bundle-parse-error.js';
 import calicoBgpDown from './calico-bgp-down.js';
+import calicoIppoolProblem from './calico-ippool-problem.js';
 import calicoNodeUnhealthy from './calico-node-unhealthy.js';
 import calicoPolicyShadowed from './calico-policy-shadowed.js';
 import ciliumEndpointNotReady from './cilium-endpoint-not-ready.js';
 import ciliumLbMissingBackends from './cilium-lb-missing-backends.js';
 import ciliumPolicyDrop from './cilium-policy-drop.js';
 import ciliumUnhealthy from './cilium-unhealthy.js';
+import cniConfigProblem from './cni-config-problem.js';
 import conntrackTableFull from './conntrack-table-full.js';
 import corednsUnavailable from './coredns-unavailable.js';
 import corefileProblem from './corefile-problem.js';
@@ -56,6 +58,7 @@ import dockerPortConflict from './docker-port-conflict.js';
 import dockerNetworkIsolation from './docker-network-isolation.js';
 import dockerOverlayBlocked from './docker-overlay-blocked.js';
 import tunnelDown from './tunnel-down.js';
+import weaveUnhealthy from './weave-unhealthy.js';
 
 export const allRules: Rule[] = [
   // Pods and Services
@@ -114,6 +117,9 @@ export const allRules: Rule[] = [
   ciliumEndpointNotReady,
   ciliumLbMissingBackends,
   calicoNodeUnhealthy,
+  calicoIppoolProblem,
+  cniConfigProblem,
+  weaveUnhealthy,
   // The bundle itself (bundle-parse-error last)
   bundleCollectionFailed,
   bundleParseError,

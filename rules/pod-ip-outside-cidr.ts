@@ -23,7 +23,8 @@ interface Stray {
  * Applies only where pod IPs are meant to come from the node podCIDRs (host-local IPAM, flannel,
  * Cilium ipam=kubernetes, kindnet). A CNI with its own IPAM (Calico IPAM blocks, Cilium cluster
  * pools, AWS VPC CNI, Weave) is exempt; with Calico IPAM and its IP pools collected
- * (cluster/calico/ippools.json) pod IPs are checked against the enabled pools instead.
+ * (cluster/calico/ippools.json) pod IPs are checked against the pools instead (a disabled pool still
+ * routes the blocks it gave out).
  */
 export default defineRule({
   id: 'pod-ip-outside-cidr',
@@ -43,7 +44,9 @@ export default defineRule({
       return;
     }
     if (network.ipam.kind === 'calico-ipam') {
-      const pools = (network.calicoPools ?? []).filter((p) => !p.disabled && p.cidr);
+      // A disabled pool stops new allocations only: its existing blocks are still routed (a pool
+      // migration in progress, which calico-ippool-problem notes), so its pods are not strays.
+      const pools = (network.calicoPools ?? []).filter((p) => p.cidr);
       if (!network.calicoPools) {
         ctx.setCoverage('checked', `${network.ipam.how}; cluster/calico/ippools.json not collected: pod IPs not checked`);
         return;
@@ -62,13 +65,13 @@ export default defineRule({
             title: `${plural(strays.length, 'pod')} on ${node} ${strays.length === 1 ? 'has an IP' : 'have IPs'} outside every Calico IP pool`,
             message: `${listSome(strays.map((s) => `${s.pod.namespace}/${s.pod.name} ${s.ip}`), 5)} ${strays.length === 1 ? 'is' : 'are'} in none of the enabled pools (${listSome(pools.map((p) => `${p.name} ${p.cidrText}`), 4)}): Calico does not announce or encapsulate routes for ${strays.length === 1 ? 'it' : 'them'}, so other nodes cannot reach ${strays.length === 1 ? 'it' : 'them'}.`,
             evidence: strays.slice(0, 5).map((s) => podIpEvidence(s.pod, s.ip)),
-            remediation: 'the pool these pods were given addresses from was deleted or disabled (or they came from another IPAM): restart the pods so they get addresses from a current pool, and check `calicoctl ipam check`',
+            remediation: 'the pool these pods were given addresses from was deleted (or they came from another IPAM): restart the pods so they get addresses from a current pool, and check `calicoctl ipam check`',
             commands: ['calicoctl get ippool -o wide', 'calicoctl ipam check'],
             data: { node, pods: strays.map((s) => ({ pod: s.pod.ref, ip: s.ip })) },
           });
         }
       }
-      ctx.setCoverage('checked', `${plural(pods.length, 'pod')} checked against ${plural(pools.length, 'enabled Calico IP pool')}`);
+      ctx.setCoverage('checked', `${plural(pods.length, 'pod')} checked against ${plural(pools.length, 'Calico IP pool')}`);
       return;
     }
 

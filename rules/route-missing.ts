@@ -161,10 +161,12 @@ function report(ctx: RuleContext, local: NodeRouting, network: PodNetwork, probl
   const sentences = problems.slice(0, 6).map((p) => p.text);
   if (problems.length > 6) sentences.push(`and ${plural(problems.length - 6, 'more')}`);
   if (down.length > 0) sentences.push(`${listSome(down.map((t) => t.device), 3)} ${down.length === 1 ? 'is' : 'are'} ${down.every((t) => !local.interface(t.device)) ? 'missing' : 'down'} on ${local.node}, and the kernel drops the routes of a device that is down`);
+  // This node's routes come from its own BGP sessions: calico-bgp-down findings naming this node
+  // (its own, or a peer's whose session to it is down). A remote node alone would also match the
+  // findings of third nodes about their sessions to it, which explain nothing here.
   const causedBy: CauseRef[] = [
     { rule: 'tunnel-down', subject: local.subject },
     { rule: 'calico-bgp-down', subject: local.subject },
-    ...remotes.map((r) => ({ rule: 'calico-bgp-down', subject: `Node/${r}` })),
   ];
   const first = problems[0]!;
   const commands = [`ip route get ${formatIpAddress(first.target.destination)}   # on ${local.node}`, `ip route show table all | grep -v '^local'`];

@@ -10,6 +10,8 @@ export interface ManifestItem {
   durationMs?: number;
   stderr?: string;
   error?: string;
+  /** Why the command was not run (`/etc/cni/net.d holds no files`), or what was done with its output. */
+  note?: string;
   /** Index of this item in manifest.json's `items`, to find its line. */
   index: number;
   /** 1-based line in manifest.json where the item starts. */

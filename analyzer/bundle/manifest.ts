@@ -112,7 +112,7 @@ export function parseManifest(file: SourceFile): ParseResult<Manifest> {
 
 function readItem(entry: JsonObject, index: number, line: number, bad: (line: number, message: string) => void): ManifestItem {
   const item: ManifestItem = { index, line };
-  for (const key of ['path', 'node', 'command', 'stderr', 'error'] as const) {
+  for (const key of ['path', 'node', 'command', 'stderr', 'error', 'note'] as const) {
     const value = stringField(entry, key, `items[${index}].${key}`, line, bad);
     if (value !== undefined) item[key] = value;
   }

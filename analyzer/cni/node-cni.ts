@@ -10,12 +10,19 @@ import { parseCalicoctlNodeStatus, type CalicoNodeStatus } from './parse-calicoc
 import { parseCiliumBpfLb, type CiliumLbMap } from './parse-cilium-bpf-lb.js';
 import { parseCiliumEndpoints, type CiliumEndpointList } from './parse-cilium-endpoints.js';
 import { parseCiliumStatus, type CiliumStatus } from './parse-cilium-status.js';
+import { readCniConfigDir, type CniConfigDir } from './parse-cni-config.js';
+import { parseWeaveReport, type WeaveReport } from './parse-weave-report.js';
+import { parseWeaveStatus, type WeaveStatus } from './parse-weave-status.js';
 
 export const CNI_NODE_FILES = {
   calicoNodeStatus: 'calico/node-status.txt',
   ciliumStatus: 'cilium/status.txt',
   ciliumEndpoints: 'cilium/endpoints.json',
   ciliumBpfLb: 'cilium/bpf-lb.txt',
+  weaveStatus: 'weave/status.txt',
+  weaveReport: 'weave/report.json',
+  /** A folder: each file of /etc/cni/net.d. */
+  cniConfigDir: 'cni/',
 } as const;
 
 export interface ParsedCniFile<T> {
@@ -29,6 +36,10 @@ export interface NodeCni {
   ciliumStatus?: ParsedCniFile<CiliumStatus>;
   ciliumEndpoints?: ParsedCniFile<CiliumEndpointList>;
   ciliumBpfLb?: ParsedCniFile<CiliumLbMap>;
+  weaveStatus?: ParsedCniFile<WeaveStatus>;
+  weaveReport?: ParsedCniFile<WeaveReport>;
+  /** The node's /etc/cni/net.d files, in the runtime's order; absent when none was collected. */
+  cniConfigs?: CniConfigDir;
 }
 
 const NODE_CNI_FACET = 'cni/node-cni';
@@ -56,6 +67,16 @@ function buildNodeCnis(model: AnalysisModel): NodeCni[] {
     if (ciliumEndpoints) entry.ciliumEndpoints = ciliumEndpoints;
     const ciliumBpfLb = read(CNI_NODE_FILES.ciliumBpfLb, parseCiliumBpfLb);
     if (ciliumBpfLb) entry.ciliumBpfLb = ciliumBpfLb;
+    const weaveStatus = read(CNI_NODE_FILES.weaveStatus, parseWeaveStatus);
+    if (weaveStatus) entry.weaveStatus = weaveStatus;
+    const weaveReport = read(CNI_NODE_FILES.weaveReport, parseWeaveReport);
+    if (weaveReport) entry.weaveReport = weaveReport;
+    const cniFiles = model.bundle.list(`nodes/${node}/${CNI_NODE_FILES.cniConfigDir}`);
+    if (cniFiles.length > 0) {
+      const parsed = readCniConfigDir(cniFiles);
+      for (const file of cniFiles) addParseIssuesOnce(model, file.path, parsed.issues.filter((issue) => issue.file === file.path));
+      entry.cniConfigs = parsed.value;
+    }
     return entry;
   });
 }

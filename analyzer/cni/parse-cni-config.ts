@@ -258,9 +258,13 @@ function readPlugin(object: JsonObject, index: number, path: string, source: Obj
   return plugin;
 }
 
-/** An MTU the plugin can use; the plugins unmarshal it as an integer and fail on anything else. */
+/**
+ * An MTU the plugin can use; the plugins unmarshal it as an integer and fail on anything else.
+ * 0 is the integer's zero value, "not set": Calico's manifests write `"mtu": 0` to mean
+ * auto-detect, and bridge/ptp then take the host interface's MTU.
+ */
 function readMtu(value: unknown, path: string, problem: ProblemSink): number | undefined {
-  if (value === undefined) return undefined;
+  if (value === undefined || value === 0) return undefined;
   if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
   problem(false, `"mtu" is ${describe(value)}, not a positive integer: the plugin fails to read its configuration`, path);
   return undefined;

@@ -26,6 +26,28 @@ export interface DockerHost {
   iptables?: IptablesDumpView;
 }
 
+/**
+ * True for a capture of hosts alone (`netdump collect --local` on a Docker host or a node):
+ * no Kubernetes object under cluster/, so checks of pod traffic have nothing to start from.
+ */
+export function hostCaptureOnly(model: AnalysisModel): boolean {
+  return model.bundle.list('cluster/').length === 0 && model.kube.nodes.length === 0 && model.kube.pods.length === 0;
+}
+
+/** The label cri-dockerd (dockershim) puts on the containers of Kubernetes pods. */
+const KUBERNETES_POD_LABEL = 'io.kubernetes.pod.name';
+
+/**
+ * True when `host` is a plain Docker host: it has Docker captures, the cluster does not list it
+ * as a node, and none of its containers belongs to a Kubernetes pod. Kubernetes node checks
+ * (CNI configuration, pod CIDRs) do not apply to it.
+ */
+export function isPlainDockerHost(model: AnalysisModel, host: string): boolean {
+  const docker = dockerHosts(model).find((h) => h.host === host);
+  if (!docker || model.kube.node(host)) return false;
+  return !(docker.containers?.value.containers.some((c) => c.labels[KUBERNETES_POD_LABEL] !== undefined) ?? false);
+}
+
 /** Hosts with a docker/containers.json or docker/networks.json, sorted by name. */
 export function dockerHosts(model: AnalysisModel): DockerHost[] {
   return model.facet(DOCKER_HOST_FACET, buildDockerHosts);

@@ -40,6 +40,12 @@ const behind = lbList([
   '                        10.244.1.6:8080 (7) (2)',
   '                        0.0.0.0:0 (7) (0) [ClusterIP, non-routable]',
 ]);
+/** The pods were replaced (new addresses in the slice) but node-b's map still lists the old ones. */
+const replaced = lbList([
+  '10.96.40.12:80          10.244.1.2:8080 (7) (1)',
+  '                        10.244.2.3:8080 (7) (2)',
+  '                        0.0.0.0:0 (7) (0) [ClusterIP, non-routable]',
+]);
 const endpointLine = (ip: string) => findLine(slices, `"${ip}"`);
 
 ruleTester(ciliumLbMissingBackends, {
@@ -85,6 +91,24 @@ ruleTester(ciliumLbMissingBackends, {
           ],
           severity: 'critical',
           messageMatch: /lists 1 backend \(10\.244\.0\.5:8080\) but not 10\.244\.1\.6, 10\.244\.2\.7; 1 slot of 10\.96\.40\.12:80 names a backend id the backend map does not hold \(backend 41 not found\)/,
+        },
+      ],
+    },
+    {
+      name: 'only backends the API no longer lists: as bad as none',
+      files: { ...api, 'nodes/node-b/cilium/bpf-lb.txt': replaced },
+      findings: [
+        {
+          subjects: ['Service/shop/web', 'Node/node-b'],
+          evidence: [
+            { file: 'nodes/node-b/cilium/bpf-lb.txt', line: 4 },
+            { file: 'nodes/node-b/cilium/bpf-lb.txt', line: 4 },
+            { file: 'nodes/node-b/cilium/bpf-lb.txt', line: 5 },
+            { file: 'cluster/endpointslices.json', line: endpointLine('10.244.0.5') },
+          ],
+          severity: 'critical',
+          titleMatch: /^Cilium's BPF LB map on node-b sends Service shop\/web only to pods that are gone$/,
+          messageMatch: /lists 2 backends \(10\.244\.1\.2:8080, 10\.244\.2\.3:8080\) but not 10\.244\.0\.5, 10\.244\.1\.6, 10\.244\.2\.7; none of the backends it lists is an endpoint of the Service any more/,
         },
       ],
     },

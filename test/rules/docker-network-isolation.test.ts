@@ -38,6 +38,8 @@ interface Member {
   project: string;
   service: string;
   port: string;
+  /** compose ≥ 2.20's depends_on label value; absent for older compose. */
+  dependsOn?: string;
   on: { name: string; id: string; ip: string; gateway: string }[];
 }
 
@@ -56,7 +58,13 @@ function container(m: Member): unknown {
       Hostname: m.id.slice(0, 12),
       ExposedPorts: { [m.port]: {} },
       Image: `shop-${m.service}`,
-      Labels: { 'com.docker.compose.project': m.project, 'com.docker.compose.service': m.service, 'com.docker.compose.oneoff': 'False', 'com.docker.compose.container-number': '1' },
+      Labels: {
+        'com.docker.compose.project': m.project,
+        'com.docker.compose.service': m.service,
+        'com.docker.compose.oneoff': 'False',
+        'com.docker.compose.container-number': '1',
+        ...(m.dependsOn !== undefined ? { 'com.docker.compose.depends_on': m.dependsOn } : {}),
+      },
     },
     NetworkSettings: {
       Ports: { [m.port]: null },
@@ -154,9 +162,30 @@ ruleTester(dockerNetworkIsolation, {
     { name: 'web is on both networks', files: bundle([web('shop', [front, { ...back, ip: '172.18.0.2' }]), db()]) },
     { name: 'different compose projects', files: bundle([web('shop'), db('billing')]) },
     { name: 'DOCKER-USER lets front reach back', files: bundle([web(), db()], iptablesSave([`-A DOCKER-USER -i ${FRONT} -o ${BACK} -j ACCEPT`])) },
+    {
+      name: 'compose recorded depends_on and web does not depend on db: their separate networks are intended',
+      files: bundle([{ ...web(), dependsOn: '' }, { ...db(), dependsOn: '' }]),
+    },
     { name: 'no iptables-save.txt', files: { [`${HOST}/docker/containers.json`]: json([container(web())]), [`${HOST}/docker/networks.json`]: '[]\n' }, coverage: 'not-collected' },
   ],
   invalid: [
+    {
+      name: 'web depends on db (compose depends_on) but is only on the front network',
+      files: bundle([{ ...web(), dependsOn: 'db:service_started:false' }, { ...db(), dependsOn: '' }]),
+      findings: [
+        {
+          subjects: ['Host/docker-host-1'],
+          evidence: [
+            { file: `${HOST}/docker/containers.json`, line: 49 },
+            { file: `${HOST}/docker/containers.json`, line: 122 },
+            { file: `${HOST}/iptables-save.txt`, line: 46 },
+            { file: `${HOST}/docker/containers.json`, line: 41 },
+          ],
+          titleMatch: /^shop-web-1 cannot reach shop-db-1 on docker-host-1/,
+          messageMatch: /^shop-web-1 depends on service db \(shop-db-1\) in compose project shop but shares no network with it: .*A 5432\/tcp packet from shop-web-1 to shop-db-1/,
+        },
+      ],
+    },
     {
       name: 'compose services on separate bridges: DOCKER-ISOLATION-STAGE-2 drops the traffic',
       files: bundle([web(), db()]),

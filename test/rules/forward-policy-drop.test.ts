@@ -67,3 +67,40 @@ ruleTester(forwardPolicyDrop, {
     },
   ],
 });
+
+// ---- a host firewall in nftables (Debian's /etc/nftables.conf shape) with forward policy drop ----
+
+const hostFirewall = (accepts: string[]) => `table inet filter {
+	chain input {
+		type filter hook input priority filter; policy accept;
+	}
+
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+${accepts.map((a) => `\t\t${a}\n`).join('')}	}
+
+	chain output {
+		type filter hook output priority filter; policy accept;
+	}
+}
+`;
+const nftDropping = hostFirewall(['iifname "docker0" accept']);
+const nftFiles = (nft: string) => ({ ...clusterFiles, 'nodes/node-b/iptables-save.txt': nodeDump('node-b'), 'nodes/node-b/nft-ruleset.txt': nft, 'nodes/node-b/ip-addr.txt': ipAddr['node-b'] });
+
+ruleTester(forwardPolicyDrop, {
+  valid: [{ name: 'nftables forward policy drop, but the pod CIDR is accepted both ways', files: nftFiles(hostFirewall(['ip saddr 10.244.0.0/16 accept', 'ip daddr 10.244.0.0/16 accept'])) }],
+  invalid: [
+    {
+      name: 'an nftables host firewall whose forward chain drops pod traffic (iptables FORWARD accepts)',
+      files: nftFiles(nftDropping),
+      findings: [
+        {
+          subjects: ['Node/node-b'],
+          evidence: [{ file: 'nodes/node-b/nft-ruleset.txt', line: lineOf(nftDropping, 'hook forward', 'policy drop') }],
+          titleMatch: /^Forwarded pod traffic dies on node-b: nftables chain inet filter forward has policy drop$/,
+        },
+      ],
+    },
+  ],
+});

@@ -72,3 +72,66 @@ ruleTester(noMasquerade, {
     },
   ],
 });
+
+// ---- pod egress masqueraded in nftables (flannel's nftables backend) ----
+
+const flannelNft = `table ip flannel-ipv4 {
+	comment "rules for flannel-ipv4"
+	chain postrtg {
+		comment "chain to manage traffic masquerading by flannel"
+		type nat hook postrouting priority srcnat; policy accept;
+		meta mark 0x00004000 return
+		ip saddr 10.244.1.0/24 ip daddr 10.244.0.0/16 return
+		ip saddr 10.244.0.0/16 ip daddr 10.244.1.0/24 return
+		ip saddr != 10.244.0.0/16 ip daddr 10.244.1.0/24 return
+		ip saddr 10.244.0.0/16 ip daddr != 224.0.0.0/4 masquerade fully-random
+	}
+}
+`;
+
+// ---- Calico with its pool's natOutgoing switched off ----
+
+const ippools = `${JSON.stringify(
+  {
+    kind: 'IPPoolList',
+    apiVersion: 'projectcalico.org/v3',
+    metadata: { resourceVersion: '9121877' },
+    items: [
+      {
+        kind: 'IPPool',
+        apiVersion: 'projectcalico.org/v3',
+        metadata: { name: 'default-ipv4-ippool', uid: '4b1d9c2e-7f3a-4e21-9d8c-1a2b3c4d5e6f', resourceVersion: '9120544', creationTimestamp: '2026-01-20T09:15:11Z' },
+        spec: { cidr: '10.244.0.0/16', vxlanMode: 'Never', ipipMode: 'Never', natOutgoing: false, blockSize: 26, nodeSelector: 'all()' },
+      },
+    ],
+  },
+  null,
+  2,
+)}\n`;
+
+ruleTester(noMasquerade, {
+  valid: [
+    {
+      name: 'flannel masquerades in nftables; iptables holds only kube-proxy’s rules',
+      files: { ...clusterFiles, 'nodes/node-b/iptables-save.txt': kubeProxyOnly, 'nodes/node-b/nft-ruleset.txt': flannelNft, 'nodes/node-b/ip-addr.txt': ipAddr['node-b'] },
+    },
+  ],
+  invalid: [
+    {
+      name: 'the Calico pool holding the pod has natOutgoing off: named as the cause',
+      files: { ...clusterFiles, 'cluster/calico/ippools.json': ippools, 'nodes/node-b/iptables-save.txt': kubeProxyOnly, 'nodes/node-b/ip-addr.txt': ipAddr['node-b'] },
+      findings: [
+        {
+          subjects: ['Node/node-b'],
+          evidence: [
+            { file: 'cluster/calico/ippools.json', line: lineOf(ippools, '"natOutgoing": false') },
+            { file: 'nodes/node-b/iptables-save.txt', line: lineOf(kubeProxyOnly, '-A POSTROUTING', 'KUBE-POSTROUTING') },
+            { file: 'nodes/node-b/iptables-save.txt', line: lineOf(kubeProxyOnly, '-A KUBE-POSTROUTING -m mark ! --mark') },
+            { file: 'nodes/node-b/iptables-save.txt', line: postrouting(kubeProxyOnly) },
+          ],
+          messageMatch: /Calico IP pool default-ipv4-ippool \(10\.244\.0\.0\/16\), whose natOutgoing is false/,
+        },
+      ],
+    },
+  ],
+});
