@@ -4,13 +4,11 @@ import { defineRule } from '../analyzer/engine/rule.js';
 import type { Severity } from '../analyzer/report/report.js';
 import { clusterAddressing, interfaceHolding } from '../analyzer/routing/node-addressing.js';
 import { nodeRoutings, type NodeInterface, type NodeRouting } from '../analyzer/routing/node-routing.js';
-import { ENCAPSULATION_OVERHEAD, expectedTunnels, podNetwork, TUNNEL_KIND_NAMES, type TunnelKind } from '../analyzer/routing/pod-network.js';
+import { encapsulationOverhead as overheadOn, TUNNEL_LINK_KINDS as KIND_OF } from '../analyzer/routing/encapsulation.js';
+import { expectedTunnels, podNetwork, TUNNEL_KIND_NAMES } from '../analyzer/routing/pod-network.js';
 import { routingInputs } from '../analyzer/routing/routing-inputs.js';
 import { listSome } from './lib/list-text.js';
 import { setNodeCoverage } from './lib/node-coverage.js';
-
-/** `ip -d` link kinds that encapsulate, and the overhead they add. */
-const KIND_OF: Record<string, TunnelKind> = { vxlan: 'vxlan', ipip: 'ipip', geneve: 'geneve', wireguard: 'wireguard' };
 
 /** Cilium's own devices and pod veths (see below). */
 const CILIUM_DEVICE = /^(cilium_|lxc)/;
@@ -126,13 +124,6 @@ export default defineRule({
     setNodeCoverage(ctx, 'interface MTUs compared', checked);
   },
 });
-
-/** Overhead on this underlay: 20 more when it carries the tunnel over IPv6 only. */
-function overheadOn(kind: TunnelKind, underlay: NodeInterface): number {
-  const addresses = underlay.view.addresses.filter((a) => a.scope !== 'link' && a.scope !== 'host');
-  const ipv6Only = addresses.length > 0 && addresses.every((a) => a.family === 6);
-  return ENCAPSULATION_OVERHEAD[kind] + (ipv6Only ? 20 : 0);
-}
 
 function defaultRouteDevice(node: NodeRouting): NodeInterface | undefined {
   const route = node.ipRoute?.value.routes.find((r) => r.family === 4 && r.table === 'main' && r.type === 'unicast' && r.destination.prefix === 0);

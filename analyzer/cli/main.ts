@@ -14,6 +14,9 @@ import { registerTraceNodeCommand } from './commands/trace-node.js';
 import { registerDnsCommand } from './commands/dns.js';
 import { registerCollectCommand } from './commands/collect.js';
 import { registerRouteCommand } from './commands/route.js';
+import { registerPathCommand } from './commands/path.js';
+import { registerAnonymizeCommand } from './commands/anonymize.js';
+import { registerDeanonymizeCommand } from './commands/deanonymize.js';
 
 const io: CliIo = {
   out: (text) => void process.stdout.write(text),
@@ -44,7 +47,10 @@ registerPolicyCommand(program, io);
 registerTraceNodeCommand(program, io);
 registerDnsCommand(program, io);
 registerRouteCommand(program, io);
+registerPathCommand(program, io);
 registerCollectCommand(program, io);
+registerAnonymizeCommand(program, io);
+registerDeanonymizeCommand(program, io);
 
 try {
   await program.parseAsync(process.argv);

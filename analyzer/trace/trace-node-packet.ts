@@ -92,7 +92,7 @@ const PROXY_MODES: readonly ProxyMode[] = ['ipvs', 'nftables', 'iptables'];
  * The bundle as a one-node bundle: the node-dataplane facet parses the dumps of every node the
  * bundle lists, and the trace needs those of one.
  */
-function oneNodeBundle(bundle: Bundle, node: string): Bundle {
+export function oneNodeBundle(bundle: Bundle, node: string): Bundle {
   return {
     origin: bundle.origin,
     files: bundle.files,

@@ -6,11 +6,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Command, CommanderError } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../analyzer/cli/cli-io.js';
 import { registerRouteCommand } from '../../analyzer/cli/commands/route.js';
 import { eth0, ipAddr, lo, threeNodeCluster, type IfaceSpec } from '../helpers/node-network.js';
+import { runCliInProcess } from '../helpers/run-cli-in-process.js';
 import { scenarioDir } from './run-cli.js';
 
 const SCENARIO = scenarioDir('calico-ipip-route-missing');
@@ -29,21 +28,7 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function run(...args: string[]): Promise<{ stdout: string; stderr: string; status: number }> {
-  let stdout = '';
-  let stderr = '';
-  let status = 0;
-  const io: CliIo = { out: (t) => void (stdout += t), err: (t) => void (stderr += t), stdoutIsTTY: false, env: {}, setExitCode: (c) => void (status = c) };
-  const program = new Command('netdump').exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
-  registerRouteCommand(program, io);
-  try {
-    await program.parseAsync(['node', 'netdump', 'route', ...args]);
-  } catch (error) {
-    if (!(error instanceof CommanderError)) throw error;
-    status = error.exitCode === 0 ? 0 : 2;
-  }
-  return { stdout, stderr, status };
-}
+const run = (...args: string[]) => runCliInProcess(registerRouteCommand, 'route', args);
 
 /** A gateway node with two uplinks, a policy rule for marked traffic, and blackholed space. */
 const eth1: IfaceSpec = { index: 3, name: 'eth1', mtu: 1500, qdisc: 'fq_codel', addresses: ['inet 192.168.50.2/24 brd 192.168.50.255 scope global eth1'] };

@@ -6,14 +6,13 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../analyzer/cli/cli-io.js';
 import { registerTraceNodeCommand } from '../../analyzer/cli/commands/trace-node.js';
 import { endpointChainHash, joinHostPort, servicePortChainHash } from '../../analyzer/netfilter/kube-proxy-names.js';
 import { kubectlList, node, pod, service } from '../helpers/kube-objects.js';
 import { lineOf, nodeIpAddr } from '../helpers/node-dumps.js';
 import { fixtureText } from '../netfilter-sim/sim-fixtures.js';
+import { runCliInProcess } from '../helpers/run-cli-in-process.js';
 import { scenarioDir } from './run-cli.js';
 
 type Json = Record<string, any>;
@@ -70,22 +69,7 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function run(...args: string[]): Promise<{ stdout: string; stderr: string; status: number }> {
-  let stdout = '';
-  let stderr = '';
-  let status = 0;
-  const io: CliIo = { out: (t) => void (stdout += t), err: (t) => void (stderr += t), stdoutIsTTY: false, env: {}, setExitCode: (c) => void (status = c) };
-  const program = new Command('netdump').exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
-  registerTraceNodeCommand(program, io);
-  try {
-    await program.parseAsync(['node', 'netdump', 'trace-node', ...args]);
-  } catch (error) {
-    if (!(error instanceof CommanderError)) throw error;
-    // main.ts turns every commander usage error into exit 2.
-    status = error.exitCode === 0 ? 0 : 2;
-  }
-  return { stdout, stderr, status };
-}
+const run = (...args: string[]) => runCliInProcess(registerTraceNodeCommand, 'trace-node', args);
 
 const traceJson = async (...args: string[]) => {
   const out = await run(...args, '--format', 'json');
