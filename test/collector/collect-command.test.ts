@@ -1,12 +1,12 @@
 /**
- * `netdump collect` in process, as main.ts registers it: cluster mode says it does not exist
- * yet, --dry-run prints every command and where its output goes, usage errors exit 2, the
+ * `netdump collect` in process, as main.ts registers it: cluster mode gets its flags, --dry-run prints every command and where its output goes, usage errors exit 2, the
  * summary names failures, Ctrl-C still yields a bundle (exit 130).
  */
 import { Command, CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import type { CliIo } from '../../analyzer/cli/cli-io.js';
 import { registerCollectCommand, type CollectCommandEnv } from '../../analyzer/cli/commands/collect.js';
+import type { CollectClusterOptions } from '../../collector/cluster/collect-cluster.js';
 import type { CollectSummary, LocalCollectOptions } from '../../collector/collect-local.js';
 import { NODE_CAPTURE_SPECS, bundlePathOf } from '../../collector/collection-specs.js';
 import { newManifest } from '../../collector/manifest-document.js';
@@ -16,6 +16,7 @@ interface Run {
   err: string;
   exitCode: number | undefined;
   collectCalls: LocalCollectOptions[];
+  clusterCalls: CollectClusterOptions[];
 }
 
 const NOW = new Date('2026-11-26T10:00:00Z');
@@ -43,7 +44,7 @@ function summaryFor(options: LocalCollectOptions, interrupted = false): CollectS
 }
 
 async function runCollect(args: string[], envOverrides: Partial<CollectCommandEnv> = {}): Promise<Run> {
-  const run: Run = { out: '', err: '', exitCode: undefined, collectCalls: [] };
+  const run: Run = { out: '', err: '', exitCode: undefined, collectCalls: [], clusterCalls: [] };
   const io: CliIo = {
     out: (text) => void (run.out += text),
     err: (text) => void (run.err += text),
@@ -60,6 +61,12 @@ async function runCollect(args: string[], envOverrides: Partial<CollectCommandEn
       run.collectCalls.push(options);
       return summaryFor(options);
     },
+    collectCluster: async (options) => {
+      run.clusterCalls.push(options);
+      const context = options.context ?? 'kind-dev';
+      const manifest = newManifest('cluster', NOW, options.timeoutSeconds ?? 60);
+      return { bundle: { path: `/work/netdump-${context}-2026-11-26T10-00-00Z.tgz`, bytes: 1000, topFolder: 'b' }, node: context, manifest, outcomes: { ok: 0, failed: 0, skipped: 0, interrupted: 0 } };
+    },
     ...envOverrides,
   };
   const program = new Command('netdump').exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
@@ -75,15 +82,38 @@ async function runCollect(args: string[], envOverrides: Partial<CollectCommandEn
 }
 
 describe('netdump collect', () => {
-  it('says plainly that cluster mode is not implemented yet, and exits 2', async () => {
-    for (const args of [[], ['--dry-run'], ['-o', 'x.tgz']]) {
-      const run = await runCollect(args);
-      expect(run.exitCode).toBe(2);
-      expect(run.err).toContain('cluster mode is not implemented yet');
-      expect(run.err).toContain('use --local');
-      expect(run.out).toBe('');
-      expect(run.collectCalls).toEqual([]);
-    }
+  it('without --local collects the cluster through kubectl, passing the cluster flags on', async () => {
+    const run = await runCollect(['--context', 'prod-eu-1', '--kubeconfig', '/tmp/kc', '-n', 'shop', '-n', 'payments,ops', '--concurrency', '8', '--timeout', '20', '--timeout-total', '600', '--kubectl', '/opt/kubectl', '--nodes', 'node-a,node-b', '--via', 'daemonset', '--max-nodes', '3', '--quiet']);
+    expect(run.exitCode).toBe(0);
+    expect(run.collectCalls).toEqual([]);
+    expect(run.clusterCalls).toHaveLength(1);
+    expect(run.clusterCalls[0]).toMatchObject({
+      context: 'prod-eu-1',
+      kubeconfig: '/tmp/kc',
+      namespaces: ['shop', 'payments', 'ops'],
+      concurrency: 8,
+      timeoutSeconds: 20,
+      totalTimeoutSeconds: 600,
+      kubectl: '/opt/kubectl',
+      nodeOptions: { nodes: 'node-a,node-b', via: 'daemonset', maxNodes: 3 },
+    });
+    expect(run.out).toBe('/work/netdump-prod-eu-1-2026-11-26T10-00-00Z.tgz\n');
+
+    const noNodes = await runCollect(['--no-nodes', '--quiet']);
+    expect(noNodes.clusterCalls[0]).toMatchObject({ namespaces: [], concurrency: 4, timeoutSeconds: 60, totalTimeoutSeconds: 1800, nodeOptions: { skip: true } });
+  });
+
+  it('refuses cluster flags with --local and --node-name without it', async () => {
+    const mixed = await runCollect(['--local', '--context', 'prod']);
+    expect(mixed.exitCode).toBe(2);
+    expect(mixed.err).toContain('--context applies to cluster mode, not to --local');
+    const nodeName = await runCollect(['--node-name', 'node-a']);
+    expect(nodeName.exitCode).toBe(2);
+    expect(nodeName.err).toContain('--node-name applies to --local only');
+    const badNamespace = await runCollect(['-n', 'Shop_1']);
+    expect(badNamespace.exitCode).toBe(2);
+    expect(badNamespace.err).toContain('"Shop_1" is not a namespace name');
+    expect([...mixed.collectCalls, ...nodeName.clusterCalls, ...badNamespace.clusterCalls]).toEqual([]);
   });
 
   it('--dry-run prints every command with its bundle path, and runs nothing', async () => {
