@@ -1,5 +1,5 @@
 /**
- * `address:port` as the CNI tools print it: `10.0.0.1:80`, `[fd00::1]:80`, and — in
+ * `address:port` as the CNI tools and ipvsadm print it: `10.0.0.1:80`, `[fd00::1]:80`, and — in
  * `cilium bpf ct list` since 2023 — IPv6 without brackets (`fd85::1:fe5:8000`, the port after
  * the last colon).
  */

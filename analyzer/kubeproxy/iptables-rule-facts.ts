@@ -4,7 +4,7 @@
  */
 import { makeEvidence, type Evidence, type SourceFile } from '../bundle/source-file.js';
 import { formatIpAddress, type Cidr } from '../netfilter/ip-cidr.js';
-import type { IptablesRule, RecentMatch, StatisticMatch } from '../netfilter/iptables-types.js';
+import type { IptablesRule } from '../netfilter/iptables-types.js';
 import type { L4Protocol } from './dataplane-types.js';
 
 export function ruleComment(rule: IptablesRule): string | undefined {
@@ -49,16 +49,6 @@ export function jumpTarget(rule: IptablesRule): string | undefined {
 export function filterVerdict(rule: IptablesRule): 'reject' | 'drop' | undefined {
   if (rule.target.kind === 'verdict' && rule.target.name === 'DROP') return 'drop';
   if (rule.target.kind === 'extension' && rule.target.name === 'REJECT') return 'reject';
-  return undefined;
-}
-
-export function statisticMatch(rule: IptablesRule): StatisticMatch | undefined {
-  for (const match of rule.matches) if (match.kind === 'statistic' && match.mode === 'random' && !match.negated) return match;
-  return undefined;
-}
-
-export function recentMatch(rule: IptablesRule, command: RecentMatch['command']): RecentMatch | undefined {
-  for (const match of rule.matches) if (match.kind === 'recent' && match.command === command) return match;
   return undefined;
 }
 

@@ -14,7 +14,7 @@
  * endpoint's KUBE-SEP name is recomputed from the Service port and its DNAT address.
  */
 import type { Evidence, SourceFile } from '../bundle/source-file.js';
-import type { DnatTarget, IptablesChain, IptablesRule, IptablesTable } from '../netfilter/iptables-types.js';
+import type { DnatTarget, IptablesChain, IptablesRule, IptablesTable, RecentMatch, StatisticMatch } from '../netfilter/iptables-types.js';
 import { formatIpAddress, type IpAddress } from '../netfilter/ip-cidr.js';
 import type { NatRange } from '../netfilter/nat-range.js';
 import { joinHostPort } from '../netfilter/kube-proxy-names.js';
@@ -40,11 +40,9 @@ import {
   hostAddress,
   isUnconditional,
   jumpTarget,
-  recentMatch,
   ruleComment,
   ruleEvidence,
   ruleProtocol,
-  statisticMatch,
 } from './iptables-rule-facts.js';
 import type { ParsedNodeFile } from './node-dataplane.js';
 import type { IptablesDump } from '../netfilter/iptables-types.js';
@@ -75,6 +73,30 @@ interface Dispatch {
   via: string[];
 }
 
+/** A policy chain's load-balancing rules, their KUBE-SEP chains and probabilities, before the endpoints are read. */
+interface UnresolvedCascade {
+  chain: ProgrammedPolicyChain;
+  ref: ServicePortRef | undefined;
+  balancing: IptablesRule[];
+  endpointChains: string[];
+  probabilities: (number | undefined)[];
+}
+
+/** The DNAT rule of a KUBE-SEP chain (one with an address and a port). */
+function endpointDnat(chain: IptablesChain | undefined): DnatRule | undefined {
+  const rules = chain?.rules;
+  if (!rules) return undefined;
+  // kube-proxy writes the DNAT last (after the hairpin masquerade): look there first.
+  for (let i = rules.length - 1; i >= 0; i--) {
+    const rule = rules[i]!;
+    const target = rule.target;
+    if (target.kind !== 'extension' || target.extension !== 'DNAT') continue;
+    const range = target.toDestination[0];
+    if (range?.addressFirst && range.portFirst !== undefined) return rule as DnatRule;
+  }
+  return undefined;
+}
+
 export function reconstructIptables(node: string, family: IpFamily, parsed: ParsedNodeFile<IptablesDump>, index: ServicePortIndex): ReconstructedDataplane {
   return new IptablesReconstruction(node, family, parsed, index).run();
 }
@@ -91,6 +113,8 @@ class IptablesReconstruction {
   private readonly policyChains = new Map<string, ProgrammedPolicyChain>();
   private readonly dispatches = new Map<string, Dispatch>();
   private readonly masquerade: MasqueradeSetup = { postrouting: [], randomFully: false };
+  /** Policy chains read whose endpoints are still to be filled (see resolveEndpoints). */
+  private readonly unresolvedCascades: UnresolvedCascade[] = [];
 
   constructor(
     private readonly node: string,
@@ -105,6 +129,7 @@ class IptablesReconstruction {
 
   run(): ReconstructedDataplane {
     this.readNatFrontends();
+    this.resolveEndpoints();
     this.readFilterVerdicts();
     for (const frontend of this.frontends.values()) {
       if (frontend.action === 'forward' && frontend.endpoints.length === 0) frontend.action = 'blackhole';
@@ -304,13 +329,15 @@ class IptablesReconstruction {
     const cached = this.policyChains.get(name);
     if (cached) return cached;
     const chain = this.natChain(name);
-    const result: ProgrammedPolicyChain = { name, endpoints: [] };
-    if (chain?.line !== undefined) result.evidence = this.file.evidenceAtLine(chain.line);
+    const result: ProgrammedPolicyChain = chain?.line !== undefined ? new DeclaredPolicyChain(name, this.file, chain.line) : { name, endpoints: [] };
     this.policyChains.set(name, result);
     if (!chain) return result;
 
-    // The load-balancing rules: `[-m statistic] -j KUBE-SEP-…` without an affinity check.
+    // The load-balancing rules: `[-m statistic] -j KUBE-SEP-…` without an affinity check, each
+    // with its endpoint chain and probability (read in one pass over the rule).
     const balancing: IptablesRule[] = [];
+    const endpointChains: string[] = [];
+    const probabilities: (number | undefined)[] = [];
     for (const rule of chain.rules) {
       const jump = jumpTarget(rule);
       if (jump === 'KUBE-MARK-MASQ') {
@@ -319,43 +346,58 @@ class IptablesReconstruction {
         continue;
       }
       if (!jump?.startsWith('KUBE-SEP-')) continue;
-      const check = recentMatch(rule, 'rcheck');
+      let check: RecentMatch | undefined;
+      let statistic: StatisticMatch | undefined;
+      for (const match of rule.matches) {
+        if (match.kind === 'recent') {
+          if (match.command === 'rcheck') check ??= match;
+        } else if (match.kind === 'statistic') {
+          if (match.mode === 'random' && !match.negated) statistic ??= match;
+        }
+      }
       if (check) {
         if (check.seconds !== undefined) result.affinitySeconds ??= check.seconds;
         continue;
       }
       balancing.push(rule);
+      endpointChains.push(jump);
+      probabilities.push(statistic?.probability);
     }
 
-    let remaining = 1;
-    const ref = servicePort.ref;
-    for (let i = 0; i < balancing.length; i++) {
-      const rule = balancing[i]!;
-      const sep = jumpTarget(rule)!;
-      const dnat = this.endpointDnat(sep);
-      if (!dnat) continue;
-      const probability = statisticMatch(rule)?.probability;
-      const chance = probability ?? 1;
-      const expected = i < balancing.length - 1 ? kernelProbability(balancing.length - i) : undefined;
-      result.endpoints.push(new IptablesEndpoint(this.file, rule, dnat, remaining * chance, sep, ref, probability, expected));
-      remaining *= 1 - chance;
-    }
+    if (balancing.length > 0) this.unresolvedCascades.push({ chain: result, ref: servicePort.ref, balancing, endpointChains, probabilities });
     return result;
   }
 
-  /** The DNAT rule of a KUBE-SEP chain (one with an address and a port). */
-  private endpointDnat(name: string): DnatRule | undefined {
-    const rules = this.natChain(name)?.rules;
-    if (!rules) return undefined;
-    // kube-proxy writes the DNAT last (after the hairpin masquerade): look there first.
-    for (let i = rules.length - 1; i >= 0; i--) {
-      const rule = rules[i]!;
-      const target = rule.target;
-      if (target.kind !== 'extension' || target.extension !== 'DNAT') continue;
-      const range = target.toDestination[0];
-      if (range?.addressFirst && range.portFirst !== undefined) return rule as DnatRule;
+  /**
+   * Fills every KUBE-SVC/SVL/XLB chain's endpoints from the DNAT rules of its KUBE-SEP chains.
+   * All chains at once, one step at a time (look every KUBE-SEP chain up, then read every DNAT
+   * rule, then build the endpoints): each step's lookups are independent of one another, so the
+   * processor overlaps their memory reads, where following one endpoint's chain of objects to
+   * the end before the next waits on each read in turn. A large node has 100,000 endpoints.
+   */
+  private resolveEndpoints(): void {
+    const cascades = this.unresolvedCascades;
+    const names: string[] = [];
+    for (const cascade of cascades) for (const name of cascade.endpointChains) names.push(name);
+    const chains = this.nat?.chains;
+    const found: (IptablesChain | undefined)[] = new Array(names.length);
+    for (let i = 0; i < names.length; i++) found[i] = chains?.get(names[i]!);
+    const dnats: (DnatRule | undefined)[] = new Array(names.length);
+    for (let i = 0; i < names.length; i++) dnats[i] = endpointDnat(found[i]);
+    let next = 0;
+    for (const { chain, ref, balancing, endpointChains, probabilities } of cascades) {
+      let remaining = 1;
+      for (let i = 0; i < balancing.length; i++) {
+        const dnat = dnats[next++];
+        if (!dnat) continue;
+        const probability = probabilities[i];
+        const chance = probability ?? 1;
+        const expected = i < balancing.length - 1 ? kernelProbability(balancing.length - i) : undefined;
+        chain.endpoints.push(new IptablesEndpoint(this.file, balancing[i]!, dnat, remaining * chance, endpointChains[i]!, ref, probability, expected));
+        remaining *= 1 - chance;
+      }
     }
-    return undefined;
+    cascades.length = 0;
   }
 
   // ---- filter: REJECT / DROP / health checks ------------------------------------------------
@@ -430,6 +472,29 @@ export function spnFromComment(comment: string | undefined): string | undefined 
   if (!comment) return undefined;
   const spn = comment.split(' ')[0]!;
   return /^[a-z0-9.-]+\/[a-z0-9.-]+(:[^\s]*)?$/i.test(spn) ? spn.replace(/:$/, '') : undefined;
+}
+
+/**
+ * A KUBE-SVC/SVL/XLB chain with a `:NAME` declaration, whose evidence (that line) is read when
+ * asked for: reading it means finding the line in the file, which a large dump's 10,000 chains
+ * would otherwise pay for while no finding cites them.
+ */
+class DeclaredPolicyChain implements ProgrammedPolicyChain {
+  readonly endpoints: ProgrammedEndpoint[] = [];
+  // Set only when the chain has them, as on a literal.
+  declare affinitySeconds?: number;
+  declare masqueradeEvidence?: Evidence;
+  private lineEvidence: Evidence | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly file: SourceFile,
+    private readonly line: number,
+  ) {}
+
+  get evidence(): Evidence {
+    return (this.lineEvidence ??= this.file.evidenceAtLine(this.line));
+  }
 }
 
 /** A KUBE-SEP rule whose DNAT target names one address and port. */

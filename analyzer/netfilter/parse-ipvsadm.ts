@@ -14,7 +14,8 @@
  */
 import type { ParseResult } from '../bundle/parse-issue.js';
 import type { SourceFile } from '../bundle/source-file.js';
-import { parseIpAddress, type IpAddress } from './ip-cidr.js';
+import { parseHostPort } from '../cni/host-port.js';
+import type { IpAddress } from './ip-cidr.js';
 import { IssueSink } from './issue-sink.js';
 
 export interface IpvsDump {
@@ -56,25 +57,6 @@ export interface IpvsRealServer {
 }
 
 type Layout = 'default' | 'persistent-conn' | 'other';
-
-function splitHostPort(text: string): { address: IpAddress; port: number } | undefined {
-  let host: string;
-  let portText: string;
-  if (text.startsWith('[')) {
-    const close = text.indexOf(']:');
-    if (close === -1) return undefined;
-    host = text.slice(1, close);
-    portText = text.slice(close + 2);
-  } else {
-    const colon = text.lastIndexOf(':');
-    if (colon === -1) return undefined;
-    host = text.slice(0, colon);
-    portText = text.slice(colon + 1);
-  }
-  const address = parseIpAddress(host);
-  if (!address || !/^\d{1,5}$/.test(portText) || Number(portText) > 65535) return undefined;
-  return { address, port: Number(portText) };
-}
 
 const numberOrUndefined = (text: string | undefined) => (text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined);
 
@@ -128,7 +110,7 @@ export function parseIpvsadm(file: SourceFile): ParseResult<IpvsDump> {
         sink.add('BAD_LINE', lineNo, 'real server line without a virtual server above it', { text: line });
         continue;
       }
-      const endpoint = splitHostPort(tokens[1] ?? '');
+      const endpoint = parseHostPort(tokens[1] ?? '', { bareIpv6: true });
       if (!endpoint) {
         sink.add('BAD_LINE', lineNo, `"${tokens[1] ?? ''}" is not address:port`, { text: line });
         continue;
@@ -177,7 +159,7 @@ function parseVirtualServer(tokens: string[], lineNo: number): IpvsVirtualServer
     rest = tokens.slice(ipv6 ? 3 : 2);
     service = { line: lineNo, protocol, fwmark, family: ipv6 ? 6 : 4, key: `FWM ${fwmark}${ipv6 ? ' IPv6' : ''}`, scheduler: '', flags: [], realServers: [] };
   } else if (protocol === 'TCP' || protocol === 'UDP' || protocol === 'SCTP') {
-    const endpoint = splitHostPort(tokens[1] ?? '');
+    const endpoint = parseHostPort(tokens[1] ?? '', { bareIpv6: true });
     if (!endpoint) return undefined;
     rest = tokens.slice(2);
     service = {

@@ -230,8 +230,11 @@ class NftRulesetParser {
     this.tableBody(table);
   }
 
-  /** Inside `table … {`, up to and including its `}`. */
-  private tableBody(table: NftTable): void {
+  /**
+   * The next token of a `{ … }` body, past line ends and handles: 'closed' once the body's `}`
+   * is consumed, undefined when the input ends first.
+   */
+  private blockToken(): NftToken | 'closed' | undefined {
     while (this.ensure(0)) {
       this.compact();
       const t = this.peek()!;
@@ -241,8 +244,19 @@ class NftRulesetParser {
       }
       if (t.kind === 'punct' && t.text === '}') {
         this.i++;
-        return;
+        return 'closed';
       }
+      return t;
+    }
+    return undefined;
+  }
+
+  /** Inside `table … {`, up to and including its `}`. */
+  private tableBody(table: NftTable): void {
+    for (;;) {
+      const t = this.blockToken();
+      if (t === 'closed') return;
+      if (t === undefined) break;
       const w = t.kind === 'word' ? t.text : undefined;
       if ((w === 'chain' || w === 'set' || w === 'map') && this.word(1) !== undefined && this.isPunct('{', 2)) {
         const name = this.word(1)!;
@@ -280,17 +294,10 @@ class NftRulesetParser {
 
   /** Inside `chain … {` (or an `add chain … {` body), up to and including its `}`. */
   private chainBody(table: NftTable, chain: NftChain): void {
-    while (this.ensure(0)) {
-      this.compact();
-      const t = this.peek()!;
-      if (isEnd(t) || t.kind === 'handle') {
-        this.i++;
-        continue;
-      }
-      if (t.kind === 'punct' && t.text === '}') {
-        this.i++;
-        return;
-      }
+    for (;;) {
+      const t = this.blockToken();
+      if (t === 'closed') return;
+      if (t === undefined) break;
       const statement = this.statement();
       if (statement.length === 0) {
         this.bad(t.line, `unexpected "${t.text}"`);
@@ -360,17 +367,10 @@ class NftRulesetParser {
 
   /** Inside `set … {` / `map … {`, up to and including its `}`. */
   private setBody(set: NftSet): void {
-    while (this.ensure(0)) {
-      this.compact();
-      const t = this.peek()!;
-      if (isEnd(t) || t.kind === 'handle') {
-        this.i++;
-        continue;
-      }
-      if (t.kind === 'punct' && t.text === '}') {
-        this.i++;
-        return;
-      }
+    for (;;) {
+      const t = this.blockToken();
+      if (t === 'closed') return;
+      if (t === undefined) break;
       const w = t.kind === 'word' ? t.text : undefined;
       if (w === 'elements' && this.word(1) === '=' && this.isPunct('{', 2)) {
         this.i += 2;

@@ -643,12 +643,15 @@ function readExpressionStatement(reader: NftReader): NftStatement | undefined {
     op = relation;
     reader.i++;
   }
-  const right = rightHand(reader);
+  const right = rightHand(reader, left.length === 1 && left[0]!.name === 'ct status');
   if (!right) return undefined;
   return { kind: 'match', left, op, right };
 }
 
-function rightHand(reader: NftReader): NftRightHand | undefined {
+/** `ct status` flags that are also statement keywords: `ct status dnat accept` is a match. */
+const CT_STATUS_KEYWORD_FLAGS = new Set(['snat', 'dnat']);
+
+function rightHand(reader: NftReader, ctStatus = false): NftRightHand | undefined {
   const w = reader.word();
   if (w !== undefined && reader.peek()!.kind === 'word' && w.startsWith('@')) {
     reader.i++;
@@ -661,7 +664,8 @@ function rightHand(reader: NftReader): NftRightHand | undefined {
     reader.errors.push(...errors);
     return { kind: 'set', elements };
   }
-  if (w === undefined || (reader.peek()!.kind === 'word' && STATEMENT_KEYWORDS.has(w))) return undefined;
+  const flagKeyword = ctStatus && w !== undefined && CT_STATUS_KEYWORD_FLAGS.has(w);
+  if (w === undefined || (reader.peek()!.kind === 'word' && STATEMENT_KEYWORDS.has(w) && !flagKeyword)) return undefined;
   const value = reader.value();
   if (!value) return undefined;
   if (value.length === 1 && reader.isPunct(',')) {

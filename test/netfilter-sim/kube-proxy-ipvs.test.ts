@@ -93,6 +93,8 @@ describe('virtual server without real servers', () => {
     const outcome = onlyOutcome(trace({ from: 'pod', src: '10.244.1.5', sport: 43000, dst: '10.96.0.20', dport: 80 }));
     expect(outcome.fate).toBe('rejected');
     expect(outcome.reason).toMatch(/no usable real server/);
+    // What a user compares with the ticket: refused at once, not a timeout.
+    expect(outcome.reason).toMatch(/connection refused at once rather than a timeout/);
     const step = outcome.steps[outcome.steps.length - 1]!;
     expect(step).toMatchObject({ kind: 'ipvs', chain: 'TCP 10.96.0.20:80', line: lineOf(IPVSADM, 'TCP  10.96.0.20:80'), note: 'no real servers' });
   });

@@ -226,6 +226,37 @@ table inet host-firewall {
   });
 });
 
+describe('ct status dnat (iptables-nft --ctstate DNAT, kube-proxy nftables accepts)', () => {
+  // `dnat` and `snat` are also statement keywords: `ct status dnat accept` is a match and a verdict.
+  const ruleset = `table ip filter {
+	chain PREROUTING {
+		type nat hook prerouting priority dstnat; policy accept;
+		ip daddr 10.96.0.50 tcp dport 80 dnat to 10.244.2.7:8080
+	}
+	chain FORWARD {
+		type filter hook forward priority filter; policy drop;
+		ct status dnat counter packets 3 bytes 180 accept
+		ct status != dnat,snat ip daddr 10.244.2.8 accept
+	}
+}
+`;
+
+  it('is true for a new packet DNATed earlier in the same traversal', () => {
+    const result = traceNftables({ ruleset: nftables(ruleset), node }, { from: 'pod', src: '10.244.1.5', sport: 42000, dst: '10.96.0.50', dport: 80 });
+    expect(result.unsupported).toEqual([]);
+    const outcome = onlyOutcome(result);
+    expect(outcome).toMatchObject({ fate: 'accepted', uncertain: false, dnat: { ip: '10.244.2.7', port: 8080 } });
+    expect(outcome.steps.some((s) => s.line === lineOf(ruleset, 'ct status dnat counter') && s.verdict === 'accept')).toBe(true);
+  });
+
+  it('is false for a new packet no rule DNATed: the policy drops it, the negation accepts', () => {
+    const dropped = onlyOutcome(traceNftables({ ruleset: nftables(ruleset), node }, { from: 'pod', src: '10.244.1.5', sport: 42000, dst: '10.244.2.9', dport: 80 }));
+    expect(dropped).toMatchObject({ fate: 'dropped', uncertain: false });
+    const accepted = onlyOutcome(traceNftables({ ruleset: nftables(ruleset), node }, { from: 'pod', src: '10.244.1.5', sport: 42000, dst: '10.244.2.8', dport: 80 }));
+    expect(accepted).toMatchObject({ fate: 'accepted', uncertain: false });
+  });
+});
+
 describe('nat chains of several tables on one hook', () => {
   it('runs them all at the NAT priority in their own order, and stops after the first that NATs', () => {
     const ruleset = `table ip first {

@@ -481,6 +481,47 @@ describe('parseIptablesSave: hostile input', () => {
     ]);
   });
 
+  it('resolves every jump against its own table and reports each undefined chain at its first use, -j or -g', () => {
+    const { value, issues } = parse(
+      lines(
+        '*nat',
+        ':PREROUTING ACCEPT [0:0]',
+        ':KUBE-SVC-A - [0:0]',
+        ':KUBE-SEP-1 - [0:0]',
+        ':KUBE-SEP-2 - [0:0]',
+        ':KUBE-MARK-MASQ - [0:0]',
+        '-A PREROUTING -j KUBE-SVC-A',
+        '-A KUBE-SVC-A -j KUBE-MARK-MASQ',
+        '-A KUBE-SVC-A -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-1',
+        '-A KUBE-SVC-A -j KUBE-SEP-2',
+        '-A KUBE-SEP-1 -j KUBE-MARK-MASQ',
+        '-A KUBE-SEP-2 -j KUBE-MARK-MASQ',
+        '-A KUBE-SEP-2 -j GONE',
+        'COMMIT',
+        '*filter',
+        ':INPUT ACCEPT [0:0]',
+        ':KUBE-SEP-1 - [0:0]',
+        '-A INPUT -j MISSING',
+        '-A INPUT -g MISSING',
+        '-A INPUT -j KUBE-SEP-2',
+        '-A INPUT -j KUBE-SEP-1',
+        'COMMIT',
+      ),
+    );
+    expect(issues.map((i) => [i.line, i.message])).toEqual([
+      [13, '-j GONE: no such chain in *nat'],
+      [18, '-j MISSING: no such chain in *filter'],
+      [20, '-j KUBE-SEP-2: no such chain in *filter'],
+    ]);
+    const nat = value.tables.get('nat')!;
+    expect(nat.chains.get('KUBE-SVC-A')!.rules.map((r) => r.target)).toEqual([
+      { kind: 'jump', name: 'KUBE-MARK-MASQ' },
+      { kind: 'jump', name: 'KUBE-SEP-1' },
+      { kind: 'jump', name: 'KUBE-SEP-2' },
+    ]);
+    expect(ruleAt(value, 21).target).toEqual({ kind: 'jump', name: 'KUBE-SEP-1' });
+  });
+
   it('caps repeated issues with a summary', () => {
     const garbage = Array.from({ length: 60 }, (_, i) => `garbage ${i}`);
     const { issues } = parse(lines('*filter', ...garbage, 'COMMIT'));

@@ -10,7 +10,19 @@
  * leaves through POSTROUTING, where kube-proxy masquerades marked traffic.
  *
  * A virtual server with no usable real server (none, or all of weight 0) makes the kernel answer
- * ICMP port unreachable and drop the packet (ip_vs_leave); TCP clients see "connection refused".
+ * ICMP port unreachable and drop the packet: the client is refused at once, it does not time
+ * out. Read in net/netfilter/ipvs: tcp_conn_schedule / udp_conn_schedule (ip_vs_proto_*.c) call
+ * ip_vs_schedule for a new connection; with no destination it returns NULL with *ignored = 0
+ * (both the plain path and ip_vs_sched_persist: "return *ignored=0 i.e. ICMP and NF_DROP"), and
+ * the caller then takes ip_vs_leave's verdict. ip_vs_leave (ip_vs_core.c) sends
+ * ICMP_PORT_UNREACH (ICMPV6_PORT_UNREACH for IPv6) "no matter it is TCP/UDP" and returns
+ * NF_DROP, the same since 2.6. Linux TCP turns that ICMP into ECONNREFUSED for a SYN_SENT
+ * socket; a connected UDP socket gets ECONNREFUSED on its next call. kube-proxy's maintainers
+ * found the same when iptables mode got its REJECT rules (kubernetes#72534: the IPVS proxier
+ * needed no such change). Defaults modelled: `net.ipv4.vs.drop_entry` 0 (ip_vs_todrop would
+ * drop silently under memory pressure), no FTP virtual server; `schedule_icmp` concerns ICMP
+ * packets only. The ICMP error is rate-limited per destination (net.ipv4.icmp_ratelimit), so a
+ * client flooding the address may see some attempts go unanswered and retry.
  *
  * The first packet of a connection is traced; which real server a scheduler picks then depends
  * on state the dump does not hold (round-robin position, connection counts, hashes), so every
@@ -169,7 +181,9 @@ class CompiledIpvs implements IpvsSimulator {
           family,
         ),
       );
-      state.reason = 'the IPVS virtual server has no usable real server: the kernel answers ICMP port unreachable (ip_vs_leave)';
+      state.reason =
+        'the IPVS virtual server has no usable real server: the kernel answers ICMP port unreachable and drops the packet (ip_vs_leave), ' +
+        'so a TCP client gets connection refused at once rather than a timeout (defaults: net.ipv4.vs.drop_entry=0; the ICMP is subject to net.ipv4.icmp_ratelimit)';
       return [{ state, verdict: 'reject' }];
     }
     const shares = this.shares(vs, eligible.map((e) => e.rs));
