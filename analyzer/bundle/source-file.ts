@@ -1,6 +1,7 @@
 /**
  * One text file of a bundle, with the line arithmetic every parser and reporter needs.
- * Line starts are computed once, lazily, so a 50 MB file that no rule asks about costs nothing.
+ * Line starts are computed lazily and only as far as asked, so a 50 MB file that no rule asks
+ * about costs nothing.
  */
 
 /** A bundle line that proves something: the unit of evidence in every finding. */
@@ -18,7 +19,11 @@ export interface Evidence {
 const EXCERPT_MAX = 240;
 
 export class SourceFile {
-  private lineStarts: Uint32Array | undefined;
+  /** Starts of the lines found so far; index 0 is line 1. Only `lineStartCount` are set. */
+  private lineStarts = new Uint32Array(16);
+  private lineStartCount = 1;
+  /** Where the search for the next line break resumes; -1 once the whole text was scanned. */
+  private scanFrom = 0;
 
   constructor(
     readonly path: string,
@@ -27,32 +32,48 @@ export class SourceFile {
     readonly size: number = Buffer.byteLength(text),
   ) {}
 
-  /** Offsets at which each line starts; index 0 is line 1. */
-  private starts(): Uint32Array {
-    if (this.lineStarts) return this.lineStarts;
-    // One pass, growing a typed array: files reach hundreds of MB and millions of lines.
+  /**
+   * Finds line starts until one lies past `offset` or `lines` are known (or the text ends).
+   * Scanning stops there: a rule citing an object near the start of a 400 MB pods file does
+   * not pay for the rest of the file's lines.
+   */
+  private scan(offset: number, lines: number): void {
     const text = this.text;
-    let starts = new Uint32Array(Math.max(16, (text.length >>> 6) + 1));
-    let n = 1;
-    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) {
+    let starts = this.lineStarts;
+    let n = this.lineStartCount;
+    let from = this.scanFrom;
+    while (from !== -1 && starts[n - 1]! <= offset && n < lines) {
+      const i = text.indexOf('\n', from);
+      if (i === -1) {
+        from = -1;
+        break;
+      }
       if (n === starts.length) {
         const grown = new Uint32Array(starts.length * 2);
         grown.set(starts);
         starts = grown;
       }
       starts[n++] = i + 1;
+      from = i + 1;
     }
-    this.lineStarts = starts.slice(0, n);
-    return this.lineStarts;
+    this.lineStarts = starts;
+    this.lineStartCount = n;
+    this.scanFrom = from;
+  }
+
+  /** Starts of lines 1..n, where line n holds `offset` or n >= `lines` (or n is the last line). */
+  private startsThrough(offset: number, lines = Infinity): Uint32Array {
+    if (this.scanFrom !== -1) this.scan(offset, lines);
+    return this.lineStarts.subarray(0, this.lineStartCount);
   }
 
   get lineCount(): number {
-    return this.starts().length;
+    return this.startsThrough(Infinity).length;
   }
 
   /** 1-based line of a character offset. */
   lineOf(offset: number): number {
-    const starts = this.starts();
+    const starts = this.startsThrough(offset);
     let lo = 0;
     let hi = starts.length - 1;
     while (lo < hi) {
@@ -65,13 +86,13 @@ export class SourceFile {
 
   /** Offset at which a 1-based line starts. */
   offsetOfLine(line: number): number {
-    const starts = this.starts();
+    const starts = this.startsThrough(Infinity, line);
     return starts[Math.min(Math.max(line, 1), starts.length) - 1]!;
   }
 
   /** The text of a 1-based line, without its line ending. */
   lineText(line: number): string {
-    const starts = this.starts();
+    const starts = this.startsThrough(Infinity, line + 1);
     if (line < 1 || line > starts.length) return '';
     const start = starts[line - 1]!;
     const end = line < starts.length ? starts[line]! - 1 : this.text.length;

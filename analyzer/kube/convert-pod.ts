@@ -22,6 +22,7 @@ import type {
   ContainerPort,
   ContainerState,
   ContainerStatus,
+  EnvVar,
   ObjectMeta,
   Pod,
   PodCondition,
@@ -33,14 +34,19 @@ export function toPod(meta: ObjectMeta, object: JsonObject): Pod {
   const status = objectOrEmpty(object.status);
   const conditions = asArray(status.conditions).map(toCondition);
   const dnsConfig = asObject(spec.dnsConfig);
+  // The object is not kept (see Pod): what rules read is lifted below.
+  meta.raw = undefined;
   return withMeta(meta, {
+    raw: undefined,
     nodeName: asString(spec.nodeName),
     hostNetwork: spec.hostNetwork === true,
     podIPs: podIPsOf(status),
+    podIPsListed: Array.isArray(status.podIPs),
     hostIP: asString(status.hostIP),
     phase: asString(status.phase),
     ready: conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
     conditions,
+    readinessGates: readinessGatesOf(spec),
     containers: asArray(spec.containers).map((c) => toContainer(c, false)),
     initContainers: asArray(spec.initContainers).map((c) => toContainer(c, true)),
     containerStatuses: asArray(status.containerStatuses).map((s, i) => toContainerStatus(s, i, false)),
@@ -64,6 +70,15 @@ function podIPsOf(status: JsonObject): string[] {
   return ips;
 }
 
+function readinessGatesOf(spec: JsonObject): string[] {
+  const gates: string[] = [];
+  for (const gate of asArray(spec.readinessGates)) {
+    const type = asObject(gate)?.conditionType;
+    if (typeof type === 'string' && type !== '') gates.push(type);
+  }
+  return gates;
+}
+
 function toCondition(value: unknown): PodCondition {
   const condition = objectOrEmpty(value);
   return {
@@ -80,13 +95,31 @@ function toContainer(value: unknown, init: boolean): Container {
   return {
     name: asString(container.name) ?? '',
     image: asString(container.image) ?? '',
+    command: words(container.command),
+    args: words(container.args),
+    env: Array.isArray(container.env) ? container.env.map(toEnvVar) : NONE,
     ports: asArray(container.ports).map(toContainerPort),
     init,
+    restartPolicy: asString(container.restartPolicy),
     resources: resources
       ? { requests: quantities(resources.requests), limits: quantities(resources.limits) }
       : undefined,
     hasReadinessProbe: asObject(container.readinessProbe) !== undefined,
   };
+}
+
+/** Shared by the containers that have no command, args or env (most of 100,000 pods'). */
+const NONE: readonly never[] = Object.freeze([]);
+
+/** A command or args list, index for index (a non-string entry as its text). */
+function words(value: unknown): readonly string[] {
+  if (!Array.isArray(value) || value.length === 0) return NONE;
+  return value.map((word) => (typeof word === 'string' ? word : String(word)));
+}
+
+function toEnvVar(value: unknown): EnvVar {
+  const variable = objectOrEmpty(value);
+  return { name: asString(variable.name) ?? '', value: asString(variable.value) };
 }
 
 /** Resource quantities as written (`100m`, `128Mi`); JSON numbers (`"cpu": 1`) as their text. */

@@ -133,6 +133,8 @@ export function createKubeModel(entities: Partial<KubeEntities>, facts: KubeMode
     return smallest.filter((pod) => matchesEquality(pod.labels, selector));
   };
 
+  const podsOfServices = new Map<Service, Pod[]>();
+
   const podsSelectedBy = (namespace: string, selector: LabelSelector): Pod[] => {
     if (!selector) return [];
     const matchLabels = selector.matchLabels;
@@ -160,7 +162,13 @@ export function createKubeModel(entities: Partial<KubeEntities>, facts: KubeMode
     serviceByClusterIP: (ip) => servicesByClusterIP.get(ip),
     slicesOf: (service) => slicesByService.get(service.namespace)?.get(service.name) ?? NONE,
     endpointsOf: (service) => endpointsByName.get(service.namespace)?.get(service.name),
-    podsOfService: (service) => (service.selector ? podsMatching(service.namespace, service.selector) : []),
+    podsOfService: (service) => {
+      if (!service.selector) return [];
+      // Several rules ask for every Service's pods: match once, hand out copies.
+      let pods = podsOfServices.get(service);
+      if (!pods) podsOfServices.set(service, (pods = podsMatching(service.namespace, service.selector)));
+      return pods.slice();
+    },
     servicesInNamespace: (namespace) => servicesByNamespace.get(namespace) ?? NONE,
     configMap: (namespace, name) => configMapsByName.get(namespace)?.get(name),
   };

@@ -1,7 +1,8 @@
 /**
  * The Kubernetes part of the model: typed views of the API objects that networking depends on,
  * each keeping where it came from. Raw objects are kept too (`raw`) for engines that need
- * fields not lifted here (the policy engine reads NetworkPolicy specs from `raw`).
+ * fields not lifted here (the policy engine reads NetworkPolicy specs from `raw`), except for
+ * pods: they are too many (see Pod).
  */
 import type { Evidence } from '../bundle/source-file.js';
 
@@ -89,11 +90,25 @@ export interface ContainerPort {
   hostPort?: number;
 }
 
+/** An environment variable of a container. */
+export interface EnvVar {
+  name: string;
+  /** The literal value; undefined for `valueFrom` (a Secret, a field...). */
+  value?: string;
+}
+
 export interface Container {
   name: string;
   image: string;
+  /** The entrypoint and its arguments as written, in order (non-strings as their text). */
+  command: readonly string[];
+  args: readonly string[];
+  /** In spec order, so that `env[i]` is the object's `env[i]`. */
+  env: readonly EnvVar[];
   ports: ContainerPort[];
   init: boolean;
+  /** `Always` makes an init container a sidecar. */
+  restartPolicy?: string;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   hasReadinessProbe: boolean;
 }
@@ -129,16 +144,26 @@ export interface PodCondition {
   message?: string;
 }
 
+/**
+ * A pod keeps no raw object: clusters have 100,000 pods, whose kubectl objects would stay
+ * alive (about 460 MB) for a few fields. What rules read is lifted here.
+ */
 export interface Pod extends ObjectMeta {
+  raw: undefined;
   nodeName?: string;
   hostNetwork: boolean;
   /** status.podIPs (falls back to status.podIP), IPv4 and IPv6. */
   podIPs: string[];
+  /** status.podIPs is a list, so `podIPs[i]` is at `status.podIPs[i].ip` (else at status.podIP). */
+  podIPsListed: boolean;
   hostIP?: string;
   phase?: string;
   /** The Ready condition is True. */
   ready: boolean;
+  /** In status order, so that `conditions[i]` is at `status.conditions[i]`. */
   conditions: PodCondition[];
+  /** spec.readinessGates' condition types. */
+  readinessGates: string[];
   containers: Container[];
   initContainers: Container[];
   containerStatuses: ContainerStatus[];

@@ -72,7 +72,7 @@ describe('buildKubeModel on a full bundle', () => {
     expect(kube.namespaces[0]).toMatchObject({ ref: 'Namespace/shop', namespace: '', phase: 'Active' });
   });
 
-  it('keeps metadata, the raw object and the source of each entity', () => {
+  it('keeps metadata and the source of each entity, and no raw object for pods', () => {
     const [cart] = kube.pods;
     expect(cart).toMatchObject({
       kind: 'Pod',
@@ -84,7 +84,9 @@ describe('buildKubeModel on a full bundle', () => {
       ownerReferences: [{ kind: 'ReplicaSet', name: 'cart-7d9f8b6c4d', uid: '6f2a3c1e-8b9d-4e21-a0c4-1f5b2d7e9a10', controller: true }],
     });
     expect(cart!.annotations.note).toBe('a \\ backslash, a ] bracket and a } brace');
-    expect(cart!.raw.spec.containers[0].args[1]).toBe('--banner={"ok": [1, 2]}');
+    expect(cart!.containers[0]!.args[1]).toBe('--banner={"ok": [1, 2]}');
+    expect(cart!.raw).toBeUndefined();
+    expect(kube.services[0]!.raw.metadata.name).toBe(kube.services[0]!.name);
     expect(cart!.source).toMatchObject({ file: 'cluster/pods.json', line: linesEqualTo(PODS_JSON, '        {')[0] });
     expect(kube.pods.map((p) => p.source.line)).toEqual(linesEqualTo(PODS_JSON, '        {'));
     expect(cart!.source.at('metadata.labels["app.kubernetes.io/name"]').line).toBe(findLine(PODS_JSON, '"app.kubernetes.io/name": "cart"'));
@@ -95,7 +97,9 @@ describe('buildKubeModel on a full bundle', () => {
 
     it('reads dual-stack podIPs, and falls back to podIP', () => {
       expect(cart!.podIPs).toEqual(['10.244.1.5', 'fd00:10:244:1::5']);
+      expect(cart!.podIPsListed).toBe(true);
       expect(crashing!.podIPs).toEqual(['10.244.2.7']);
+      expect(crashing!.podIPsListed).toBe(false);
       expect(cart).toMatchObject({ hostIP: '172.18.0.3', nodeName: 'node-a', phase: 'Running' });
     });
 
@@ -111,6 +115,9 @@ describe('buildKubeModel on a full bundle', () => {
         {
           name: 'cart',
           image: 'registry.example.com/shop/cart:1.4.2',
+          command: [],
+          args: ['--listen=:8080', '--banner={"ok": [1, 2]}'],
+          env: [],
           ports: [
             { name: 'http', containerPort: 8080, protocol: 'TCP' },
             { name: 'metrics', containerPort: 9090, protocol: 'TCP' },
@@ -121,7 +128,18 @@ describe('buildKubeModel on a full bundle', () => {
         },
       ]);
       expect(crashing!.containers[0]!.hasReadinessProbe).toBe(false);
-      expect(crashing!.initContainers).toEqual([{ name: 'wait-db', image: 'busybox:1.36', ports: [], init: true, hasReadinessProbe: false }]);
+      expect(crashing!.initContainers).toEqual([
+        {
+          name: 'wait-db',
+          image: 'busybox:1.36',
+          command: ['sh', '-c', 'until nslookup db.shop.svc.cluster.local; do sleep 2; done'],
+          args: [],
+          env: [],
+          ports: [],
+          init: true,
+          hasReadinessProbe: false,
+        },
+      ]);
     });
 
     it('reads container states, last states and restart counts', () => {
@@ -150,6 +168,44 @@ describe('buildKubeModel on a full bundle', () => {
       expect(proxy).toMatchObject({ hostNetwork: true, terminating: true, deletionTimestamp: '2026-11-26T10:00:30Z', podIPs: ['172.18.0.3'] });
       expect([cart!.hostNetwork, cart!.terminating]).toEqual([false, false]);
       expect(cart).toMatchObject({ dnsPolicy: 'ClusterFirst', serviceAccountName: 'default' });
+    });
+
+    it('lifts what rules read instead of keeping the object: env, sidecars, readiness gates', () => {
+      const pod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'api-0', namespace: 'shop', uid: '5d1c7a2e-0f3b-4a69-8e2d-7b1f9c4e3a21' },
+        spec: {
+          containers: [
+            {
+              name: 'api',
+              image: 'registry.example.com/shop/api:2.0.1',
+              command: ['/api', '--port', 8080],
+              env: [
+                { name: 'DB_HOST', value: 'db.shop.svc.cluster.local' },
+                { name: 'POD_IP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } },
+              ],
+            },
+          ],
+          initContainers: [
+            { name: 'wait-db', image: 'busybox:1.36' },
+            { name: 'mesh-proxy', image: 'registry.example.com/mesh/proxy:1.2', restartPolicy: 'Always' },
+          ],
+          readinessGates: [{ conditionType: 'target-health.elbv2.k8s.aws/api' }],
+        },
+        status: { podIPs: [], podIP: '10.244.1.9' },
+      };
+      const { value } = build({ 'cluster/pods.json': JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [pod] }, null, 4) });
+      const [api] = value.pods;
+      expect(api!.raw).toBeUndefined();
+      expect(api!.containers[0]).toMatchObject({ command: ['/api', '--port', '8080'], args: [] });
+      expect(api!.containers[0]!.env).toEqual([{ name: 'DB_HOST', value: 'db.shop.svc.cluster.local' }, { name: 'POD_IP', value: undefined }]);
+      expect(api!.initContainers.map((c) => [c.name, c.restartPolicy])).toEqual([
+        ['wait-db', undefined],
+        ['mesh-proxy', 'Always'],
+      ]);
+      expect(api!.readinessGates).toEqual(['target-health.elbv2.k8s.aws/api']);
+      expect(api).toMatchObject({ podIPs: ['10.244.1.9'], podIPsListed: true });
     });
   });
 

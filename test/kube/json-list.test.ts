@@ -61,6 +61,49 @@ describe('parseJsonList: items and their lines', () => {
   });
 });
 
+describe('items located by uid in a large List', () => {
+  /** A kubectl List of `count` pods of uneven sizes (some with many labels). */
+  function podList(count: number, uidOf: (i: number) => string): string {
+    const items = Array.from({ length: count }, (_, i) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        labels: Object.fromEntries(Array.from({ length: (i * 7) % 23 }, (_, k) => [`label-${k}`, `value-${i}`])),
+        name: `web-${i}`,
+        namespace: 'shop',
+        // An owner's uid, as kubectl prints it, before the pod's own.
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-5d8f', uid: 'a3c2d1e0-0000-4000-8000-000000000001' }],
+        uid: uidOf(i),
+      },
+      spec: { containers: [{ image: 'registry.example.com/web:1.0', name: 'web' }], nodeName: `node-${i % 5}` },
+    }));
+    return JSON.stringify({ apiVersion: 'v1', items, kind: 'List', metadata: { resourceVersion: '' } }, null, 4) + '\n';
+  }
+  const uid = (i: number) => `0b6e2f4a-91c3-4c2d-9e1f-${String(i).padStart(12, '0')}`;
+
+  it('places every item and field as the full scan does, whatever the order of the questions', () => {
+    const text = podList(400, uid);
+    const starts = linesEqualTo(text, '        {');
+    const { value } = parse(text);
+    // Far apart first, then neighbours: the located items narrow the next searches.
+    const order = [399, 0, 200, 17, 398, 1, 250, 251, 249, 100, ...Array.from({ length: 400 }, (_, i) => (i * 37) % 400)];
+    for (const i of order) {
+      const source = value.items[i]!.source;
+      expect(source.line).toBe(starts[i]);
+      expect(source.at('spec.nodeName').text).toBe(`"nodeName": "node-${i % 5}"`);
+    }
+  });
+
+  it('falls back to scanning the file when a uid is given twice', () => {
+    const text = podList(50, (i) => (i === 30 ? uid(10) : uid(i)));
+    const starts = linesEqualTo(text, '        {');
+    const { value } = parse(text);
+    expect(value.items[30]!.source.line).toBe(starts[30]);
+    expect(value.items[10]!.source.line).toBe(starts[10]);
+    expect(value.items[30]!.source.at('metadata.name').text).toBe('"name": "web-30",');
+  });
+});
+
 describe('ObjectSource.at', () => {
   const [cart, crashing, proxy] = parse(PODS_JSON).value.items.map((i) => i.source);
 
