@@ -82,6 +82,8 @@ export interface CorednsLogFile extends LoadedFile<CorednsLogs> {
   namespace: string;
   pod: string;
   container: string;
+  /** `<container>.previous.log`: the container's instance before its last restart (`kubectl logs --previous`). */
+  previous: boolean;
 }
 
 export interface CorednsScrape extends LoadedFile<CorednsMetrics> {
@@ -181,11 +183,11 @@ function buildClusterDns(model: AnalysisModel): ClusterDns {
 
   const logs: CorednsLogFile[] = [];
   for (const file of model.bundle.list('logs/')) {
-    const match = /^logs\/([^/]+)\/([^/]+)\/([^/]+)\.log$/.exec(file.path);
+    const match = /^logs\/([^/]+)\/([^/]+)\/(.+?)(\.previous)?\.log$/.exec(file.path);
     if (!match || !isDnsPod(match[1]!, match[2]!)) continue;
     const parsed = parseCorednsLogs(file);
     issues.push(...parsed.issues);
-    logs.push({ file: file.path, value: parsed.value, namespace: match[1]!, pod: match[2]!, container: match[3]! });
+    logs.push({ file: file.path, value: parsed.value, namespace: match[1]!, pod: match[2]!, container: match[3]!, previous: match[4] !== undefined });
   }
 
   const metrics: CorednsScrape[] = [];
@@ -363,7 +365,7 @@ function nodeLocalDns(model: AnalysisModel, coredns: CorednsDeployment, clusterD
   if (!daemonSet && pods.length === 0) return undefined;
 
   const addresses: string[] = [];
-  const containers: any[] = daemonSet?.raw?.spec?.template?.spec?.containers ?? pods[0]?.raw?.spec?.containers ?? [];
+  const containers: any[] = daemonSet?.raw?.spec?.template?.spec?.containers ?? pods[0]?.containers ?? [];
   for (const container of Array.isArray(containers) ? containers : []) {
     const args: unknown[] = [...(Array.isArray(container?.args) ? container.args : []), ...(Array.isArray(container?.command) ? container.command : [])];
     for (let i = 0; i < args.length; i++) {

@@ -61,13 +61,17 @@ interface LogHit {
 }
 
 function corednsLogHits(dns: ClusterDns, kind: CorednsLogEvent['kind']): LogHit[] {
-  const hits: LogHit[] = [];
-  for (const log of dns.logs) {
+  // One hit per pod: its current container's log, else the log of the instance before the last
+  // restart (`.previous.log`), where a container that crashes at start-up said why.
+  const byPod = new Map<string, LogHit>();
+  for (const log of [...dns.logs].sort((a, b) => Number(a.previous) - Number(b.previous))) {
     if (/^(node-local-dns|nodelocaldns)-/.test(log.pod)) continue;
+    const key = `${log.namespace}/${log.pod}`;
+    if (byPod.has(key)) continue;
     const event = log.value.events.find((e) => e.kind === kind);
-    if (event) hits.push({ pod: log.pod, file: log.file, event });
+    if (event) byPod.set(key, { pod: log.pod, file: log.file, event });
   }
-  return hits;
+  return [...byPod.values()];
 }
 
 function logEvidence(hit: LogHit, note: string): Evidence {

@@ -103,6 +103,7 @@ function explainQuery(query: SimulatedQuery, answered: AnsweredQuery | undefined
 function resultOf(simulation: ResolverSimulation, queries: ExplainedQuery[]): LookupResult {
   const outcome = simulation.outcome;
   if (outcome.status === 'failed') return { kind: 'failed', error: outcome.error, reason: outcome.reason };
+  if (outcome.status === 'crashed') return { kind: 'failed', error: `the process dies of ${outcome.signal}`, reason: outcome.reason };
   const answering = queries.filter(
     (q) => q.name.toLowerCase() === outcome.answeredName.toLowerCase() && q.reply.rcode === 'NOERROR' && (q.reply.answers?.length ?? 0) > 0,
   );

@@ -132,6 +132,8 @@ class MuslLookup {
           continue;
         }
         if (problem === DOUBLE_TRAILING_DOT) {
+          const crash = this.crashesInMsend();
+          if (crash) return crash;
           this.now += this.config.options.timeout * 1000;
           this.trace.push(`${candidate}: musl ${this.options.version} sends a malformed query; no answer within ${this.config.options.timeout} s`);
           return this.failed('EAI_AGAIN', `${candidate} is not a valid DNS name`);
@@ -149,8 +151,23 @@ class MuslLookup {
     return result.kind === 'done' ? result.outcome : this.failed('EAI_NONAME', 'no candidate name resolved');
   }
 
+  /**
+   * res_msend computes its resend interval as `timeout / attempts` before it sends anything,
+   * and resolvconf.c takes `attempts:0` as it is: an integer division by zero, the process
+   * dies of SIGFPE (checked with musl 1.2.3 in the resolver differential test; the current
+   * source has no guard either). Lookups that send nothing (an address, an invalid name)
+   * do not get there.
+   */
+  private crashesInMsend(): LookupOutcome | undefined {
+    if (this.config.options.attempts !== 0) return undefined;
+    this.trace.push('options attempts:0: res_msend divides the timeout by attempts: the process dies of SIGFPE before the first query');
+    return { status: 'crashed', signal: 'SIGFPE', reason: "musl's res_msend divides the timeout by `options attempts:0`; set attempts to 1 or more" };
+  }
+
   /** name_from_dns: A and AAAA for one name, then musl's verdict on the pair. */
   private nameFromDns(fullName: string, reason: string): NameResult {
+    const crash = this.crashesInMsend();
+    if (crash) return { kind: 'done', outcome: crash };
     const name = absoluteName(fullName);
     const family = this.options.family;
     const types: QueryType[] = family === 'inet' ? ['A'] : family === 'inet6' ? ['AAAA'] : ['A', 'AAAA'];
@@ -190,7 +207,7 @@ class MuslLookup {
   private msend(name: string, types: QueryType[], reason: string): (SimulatedQuery | undefined)[] {
     const servers = this.config.nameservers;
     const { timeout } = this.config.options;
-    const attempts = Math.max(1, this.config.options.attempts);
+    const { attempts } = this.config.options; // never 0 here: crashesInMsend
     const timeoutMs = timeout * 1000;
     const retryInterval = Math.max(1, Math.floor(timeoutMs / attempts));
     const tcpFallback = versionAtLeast(this.options.version, '1.2.4');

@@ -17,8 +17,8 @@
  * - `search` and `domain` each replace the search list; the last one wins. `domain` takes its
  *   first word only.
  * - `options`: every `options` line adds to the previous ones; a later value wins. Flags match
- *   by prefix (`rotatex` is `rotate`). `ndots:` is capped at 15, `timeout:` at 30, `attempts:`
- *   at 5. Unknown options are ignored.
+ *   by prefix (`rotatex` is `rotate`). `ndots:` is capped at 15 (a negative one keeps its low
+ *   4 bits: `ndots:-1` is 15), `timeout:` at 30, `attempts:` at 5. Unknown options are ignored.
  * - Before glibc 2.26 the search list held at most 6 domains / 256 characters; musl ignores a
  *   line of 255 characters or more (its line buffer is 256 bytes).
  *
@@ -288,6 +288,16 @@ function readOption(conf: ResolvConf, word: string, lineNo: number, text: string
     if (value > max) {
       sink.add('BAD_LINE', lineNo, `option ${word} exceeds glibc's maximum: ${option} is ${max}`, { text, severity: 'warning' });
       value = max;
+    } else if (value < 0 && option === 'ndots') {
+      // res_init checks only the upper bound and the value lands in __res_state's 4-bit
+      // ndots field: -1 is 15, -2 is 14, -16 is 0 (checked against glibc 2.36 in the
+      // resolver differential test). musl does not read a negative value at all.
+      const wrapped = ((value % 16) + 16) % 16;
+      sink.add('BAD_LINE', lineNo, `option ${word} is negative: glibc keeps its low 4 bits, ndots ${wrapped}; musl ignores it`, {
+        text,
+        severity: 'warning',
+      });
+      value = wrapped;
     } else if (value < 0) {
       sink.add('BAD_LINE', lineNo, `option ${word} is negative: read as 0`, { text, severity: 'warning' });
       value = 0;
@@ -296,7 +306,13 @@ function readOption(conf: ResolvConf, word: string, lineNo: number, text: string
       sink.add('BAD_LINE', lineNo, 'option timeout:0 waits 1 second in glibc', { text, severity: 'warning' });
     }
     if (option === 'attempts' && value === 0) {
-      sink.add('BAD_LINE', lineNo, 'option attempts:0: glibc sends no query at all', { text, severity: 'warning' });
+      // musl's res_msend divides the timeout by attempts: the process dies of SIGFPE at its
+      // first query (checked with musl 1.2.3 in the resolver differential test; the current
+      // resolvconf.c still accepts 0).
+      sink.add('BAD_LINE', lineNo, 'option attempts:0: glibc sends no query at all; musl (Alpine images) crashes with SIGFPE at the first lookup', {
+        text,
+        severity: 'warning',
+      });
     }
     setOption(conf, option, value, lineNo, word, text, sink);
     return;

@@ -88,7 +88,9 @@ export type LookupOutcome =
       /** glibc's h_errno, for glibc lookups. */
       hErrno?: 'HOST_NOT_FOUND' | 'NO_DATA' | 'TRY_AGAIN' | 'NO_RECOVERY';
       reason: string;
-    };
+    }
+  /** getaddrinfo never returns: the process dies (musl with `options attempts:0`: SIGFPE). */
+  | { status: 'crashed'; signal: 'SIGFPE'; reason: string };
 
 export interface ResolverSimulation {
   libc: Libc;

@@ -66,12 +66,17 @@
  * 5. No single-request options, no rotate, no use-vc. Truncated answers are retried over TCP
  *    from musl 1.2.4 on; before, the truncated answer is used as it is.
  *
+ * Both: a name inet_aton reads whole (`1.2.3`, `10.1`, `0x7f.1`, `2130706433`) is an IPv4
+ * address, an IPv6 literal too: no query (inet-aton.ts; glibc's __inet_aton_exact, musl's
+ * __lookup_ipliteral).
+ *
  * The configuration is the one the libc read: for musl, resolverConfigFor(conf, 'musl').
  * The result lists every query with its time, socket and the reply, so that it can be
  * compared with a captured query log (queriesByNameserver).
  */
-import { isIP } from 'node:net';
+import { isIPv6 } from 'node:net';
 import { glibcLookup } from './glibc-lookup.js';
+import { inetAtonExact } from './inet-aton.js';
 import { muslLookup } from './musl-lookup.js';
 import type { ResolverConfig } from './resolver-config.js';
 import type { AddressFamily, Answerer, Libc, ResolverSimulation } from './resolver-simulation.js';
@@ -97,15 +102,19 @@ export function simulateResolver(
 ): ResolverSimulation {
   const libc = options.libc ?? 'glibc';
   const family = options.family ?? 'unspec';
-  if (isIP(name) !== 0) {
+  // Both libcs take an IPv6 literal or anything inet_aton reads whole (`10.1`, `127.1`,
+  // `1.2.3`: inet-aton.ts) as the address itself, before any resolv.conf rule.
+  const address = isIPv6(name) ? name : inetAtonExact(name);
+  if (address !== undefined) {
+    const shorthand = address === name ? '' : ` (inet_aton reads it as ${address})`;
     return {
       libc,
       name,
       family,
       queries: [],
-      outcome: { status: 'resolved', answeredName: name, addresses: [name] },
+      outcome: { status: 'resolved', answeredName: name, addresses: [address] },
       worstCaseMs: 0,
-      trace: [`${name} is an IP address: no DNS query`],
+      trace: [`${name} is an IP address${shorthand}: no DNS query`],
     };
   }
   return libc === 'musl'

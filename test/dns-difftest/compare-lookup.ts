@@ -22,9 +22,10 @@ export interface LookupComparison {
 
 export function simulatedOutcome(simulation: ResolverSimulation): ClientOutcome {
   const outcome = simulation.outcome;
-  return outcome.status === 'resolved'
-    ? { status: 'resolved', addresses: [...new Set(outcome.addresses)].sort() }
-    : { status: 'failed', error: outcome.error };
+  if (outcome.status === 'resolved') return { status: 'resolved', addresses: [...new Set(outcome.addresses)].sort() };
+  // The lab's shell reports a client killed by a signal as exit 128 + signal (SIGFPE is 8).
+  if (outcome.status === 'crashed') return { status: 'failed', error: `client crashed (exit ${128 + 8})` };
+  return { status: 'failed', error: outcome.error };
 }
 
 export function formatOutcome(outcome: ClientOutcome): string {

@@ -28,15 +28,17 @@
  *     candidate it cannot encode ends the search-list walk (NO_RECOVERY), the name as-is goes
  *     out. musl 1.2.3 ends the lookup at such a candidate (EAI_NONAME), and at a doubled
  *     trailing dot (`search .`) it sends a malformed query and fails after its timeout.
- * Known disagreements, left out of the cases until fixed (/tmp/dns-difftest-disagreements.md):
- *   - `1.2.3` (inet_aton shorthand) is an address for both libcs: no query, 1.2.0.3;
- *   - `options ndots:-1` is ndots 15 for glibc (a 4-bit field), not 0;
- *   - musl 1.2.3 dies of SIGFPE with `options attempts:0` (division by zero in res_msend).
+ *   - `1.2.3`, `10.1`, `0x7f.1`, `2130706433` (inet_aton shorthands) are addresses for both
+ *     libcs: no query (1.2.0.3, 10.0.0.1, 127.0.0.1); `1.2.3.` and `256.1` are names.
+ *   - `options ndots:-1` is ndots 15 for glibc (the low 4 bits: -2 is 14, -16 is 0); musl
+ *     ignores it.
+ *   - musl 1.2.3 dies of SIGFPE with `options attempts:0` (division by zero in res_msend)
+ *     at its first query; glibc sends nothing and returns EAI_AGAIN.
  * Not compared: timing (a test must not time), `rotate` (random start), IPv6 nameservers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queriesByNameserver, type Libc } from '../../analyzer/dns/resolver-simulation.js';
-import { DNS_LAB_ADDRESSES, DnsLab, dnsLabAvailable, labMuslVersion, type ScriptedServer } from '../helpers/dns-lab.js';
+import { DNS_LAB_ADDRESSES, DnsLab, dnsLabAvailable, labMuslVersion, type LabLookupResult, type ScriptedServer } from '../helpers/dns-lab.js';
 import { EDGE_CASES } from './edge-cases.js';
 import { generateCases, labZone } from './random-resolver-cases.js';
 import { labAnswerer, runDifferential, simulate } from './run-resolver-differential.js';
@@ -116,13 +118,48 @@ describe.skipIf(!availability.ok)('resolver differential: glibc and musl against
     ]);
     // `#` is no comment inside a line: `#` and `comment` are search domains.
     expect(sent('`#` inside a search line')).toContain('nothing.#. A');
+    expectInetAtonAddresses(byLabel, sent);
+    // ndots:-1 is 15: a 14-dot name goes through the search list first, a 15-dot one as-is.
+    expect(sent('ndots:-1, one label')).toEqual(['db.shop.svc.cluster.local. A', 'db.shop.svc.cluster.local. AAAA']);
+    expect(sent('ndots:-1, 14 dots')[0]).toBe('a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.shop.svc.cluster.local. A');
+    expect(sent('ndots:-1, 15 dots')[0]).toBe('a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p. A');
+    expect(sent('ndots:-2, 14 dots')[0]).toBe('a.b.c.d.e.f.g.h.i.j.k.l.m.n.o. A');
+    expect(sent('ndots:-16, one label')[0]).toBe('db. A');
+    expect(formatOutcome(byLabel.get('attempts:0')!.outcome)).toBe('error EAI_AGAIN');
   });
+
+  /** Both libcs: inet_aton shorthands are addresses (no query), near misses are names. */
+  function expectInetAtonAddresses(byLabel: Map<string, LabLookupResult>, sent: (label: string) => string[]) {
+    const addresses: [string, string][] = [
+      ['inet_aton a.b.c', 'ok 1.2.0.3'],
+      ['inet_aton a.b', 'ok 10.0.0.1'],
+      ['inet_aton loopback a.b', 'ok 127.0.0.1'],
+      ['inet_aton hexadecimal part', 'ok 127.0.0.1'],
+      ['inet_aton octal part', 'ok 8.0.0.1'],
+      ['inet_aton one 32-bit number', 'ok 127.0.0.1'],
+    ];
+    for (const [label, outcome] of addresses) {
+      expect(sent(label), label).toEqual([]);
+      expect(formatOutcome(byLabel.get(label)!.outcome), label).toBe(outcome);
+    }
+    for (const label of ['inet_aton part too large: a name', 'inet_aton 2^32: a name', 'inet_aton five parts: a name', 'inet_aton trailing dot: a name', 'inet_aton bad octal digit: a name']) {
+      expect(sent(label).length, label).toBeGreaterThan(0);
+    }
+  }
 
   it.skipIf(!muslAvailable)('musl: edge cases (invalid names and search domains, no nameserver line, odd lines)', async () => {
     const results = await edges('musl')();
-    const domainLine = results[EDGE_CASES.findIndex((c) => c.label === 'domain with two words')]!;
+    const byLabel = new Map(results.map((r, i) => [EDGE_CASES[i]!.label, r]));
+    const sent = (label: string) => [...byLabel.get(label)!.queries.values()].flat().map((q) => `${q.name} ${q.type}`);
     // musl reads every word of a `domain` line (glibc only the first).
-    expect(formatOutcome(domainLine.outcome)).toBe('ok 10.96.0.1');
+    expect(formatOutcome(byLabel.get('domain with two words')!.outcome)).toBe('ok 10.96.0.1');
+    expectInetAtonAddresses(byLabel, sent);
+    // A negative ndots is no number for musl: ndots stays 1, a one-label name searches first.
+    expect(sent('ndots:-16, one label')[0]).toBe('db.shop.svc.cluster.local. A');
+    // attempts:0: SIGFPE before any query; an address needs no query and survives.
+    expect(sent('attempts:0')).toEqual([]);
+    expect(formatOutcome(byLabel.get('attempts:0')!.outcome)).toBe('error client crashed (exit 136)');
+    expect(formatOutcome(byLabel.get('attempts:0, an address')!.outcome)).toBe('ok 10.0.0.1');
   });
 
   /** A fixed case: real and simulated queries and outcome agree, and are what the test says. */

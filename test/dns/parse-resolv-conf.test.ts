@@ -103,7 +103,8 @@ describe('parseResolvConf', () => {
     expect(value.nameservers).toEqual([{ address: '10.96.0.10', line: 1 }]);
     // glibc takes `#` and what follows as search domains.
     expect(value.search).toEqual(['shop.svc.cluster.local', '#', 'added', 'by', 'hand']);
-    expect(value.options).toMatchObject({ ndots: 0, rotate: true, singleRequest: true });
+    // glibc keeps the low 4 bits of a negative ndots (read in the lab: -1 searches first up to 14 dots).
+    expect(value.options).toMatchObject({ ndots: 15, rotate: true, singleRequest: true });
     expect(issues.map((i) => [i.line, i.code])).toEqual([
       [1, 'BAD_LINE'],
       [2, 'BAD_LINE'],
@@ -115,7 +116,10 @@ describe('parseResolvConf', () => {
       [6, 'UNKNOWN_DIRECTIVE'],
       [7, 'BAD_LINE'],
       [8, 'BAD_LINE'],
+      [8, 'BAD_LINE'],
     ]);
+    expect(issues[9]!.message).toBe('option ndots:-1 is negative: glibc keeps its low 4 bits, ndots 15; musl ignores it');
+    expect(issues[10]!.message).toBe('option ndots:-1 overrides line 5');
     expect(issues[4]!.message).toBe('option ndots:abc: `abc` is not a number; glibc reads 0');
     expect(issues[5]!.message).toBe('option rotatex is read by glibc as `rotate` (it matches by prefix)');
     expect(issues.every((i) => i.severity === 'warning')).toBe(true);
