@@ -13,9 +13,10 @@ import { specsFor } from './collection-specs.js';
 import { itemOutcome, newManifest, type ItemOutcome, type ManifestDocument } from './manifest-document.js';
 import { nodeCaptureItems } from './node-capture-items.js';
 import type { Progress } from './progress.js';
-import { RedactionReport, redactBytes, redactText } from './redact.js';
+import { redactCollection } from './redact-collection.js';
 import { runNodeCapture, type NodeCaptureRequest } from './run-node-capture.js';
-import { defaultBundleName, writeBundle, type BundleEntry, type WrittenBundle } from './write-bundle.js';
+import { defaultBundleName, type WrittenBundle } from './write-bundle.js';
+import { writeCollection, type CollectionAnonymization } from './write-collection.js';
 
 export const DEFAULT_TIMEOUT_SECONDS = 30;
 
@@ -32,13 +33,18 @@ export interface LocalCollectOptions {
   /** How the script is started and what it sees (tests run it in a network namespace). */
   capture?: Pick<NodeCaptureRequest, 'launcher' | 'hostRoot' | 'env' | 'scriptPath'>;
   now?: () => Date;
+  /** `--anonymize`: the key of the pseudonyms; the mapping file goes beside the bundle. */
+  anonymizeKey?: Buffer;
 }
 
 export interface CollectSummary {
   bundle: WrittenBundle;
   node: string;
+  /** The manifest as collected (before any anonymization: the summary is for the customer). */
   manifest: ManifestDocument;
   outcomes: Record<ItemOutcome, number>;
+  /** With `--anonymize`: where the mapping file is. */
+  anonymization?: CollectionAnonymization;
 }
 
 /** Why a name cannot be a bundle folder, or undefined when it can. */
@@ -85,26 +91,11 @@ export async function collectLocal(options: LocalCollectOptions = {}): Promise<C
   }
   manifest.items = nodeCaptureItems(node, capture, specs);
 
-  const redaction = new RedactionReport();
-  const entries: BundleEntry[] = [];
-  for (const [path, data] of [...capture.files].sort(([a], [b]) => a.localeCompare(b))) {
-    const bundlePath = `nodes/${node}/${path}`;
-    const redacted = redactBytes(data);
-    redaction.add(bundlePath, 'output', redacted.counts);
-    entries.push({ path: bundlePath, data: redacted.data });
-  }
-  for (const item of manifest.items) {
-    if (!item.stderr) continue;
-    const redacted = redactText(item.stderr);
-    redaction.add(item.path, 'stderr', redacted.counts);
-    item.stderr = redacted.text;
-  }
-  manifest.redaction.redacted = redaction.list();
-  manifest.redaction.total = redaction.total;
+  const entries = redactCollection([...capture.files].map(([path, data]) => ({ path: `nodes/${node}/${path}`, data })), manifest);
   manifest.collection.durationMs = Math.max(0, now().getTime() - started.getTime());
 
-  const bundle = await writeBundle(output, [{ path: 'manifest.json', data: `${JSON.stringify(manifest, null, 2)}\n` }, ...entries], { mtime: started });
+  const written = await writeCollection(output, [{ path: 'manifest.json', data: `${JSON.stringify(manifest, null, 2)}\n` }, ...entries], { mtime: started, anonymizeKey: options.anonymizeKey });
   const outcomes: Record<ItemOutcome, number> = { ok: 0, failed: 0, skipped: 0, interrupted: 0 };
   for (const item of manifest.items) outcomes[itemOutcome(item)]++;
-  return { bundle, node, manifest, outcomes };
+  return { bundle: written.bundle, node, manifest, outcomes, ...(written.anonymization ? { anonymization: written.anonymization } : {}) };
 }

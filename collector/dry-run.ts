@@ -8,6 +8,7 @@
  *     ipvsadm -Ln                      -> nodes/web-1/ipvsadm.txt
  *                                         only when IPVS is loaded (/proc/net/ip_vs exists): ...
  */
+import { defaultMapPath } from './anonymize/anonymization-map.js';
 import { plannedForDryRun } from './cluster/cluster-objects.js';
 import { nodePhaseOptions, type ClusterNodeOptions } from './cluster/collect-cluster.js';
 import { kubectlCommandLine } from './cluster/kubectl-run.js';
@@ -20,6 +21,8 @@ export interface DryRunRequest {
   node: string;
   timeoutSeconds: number;
   output: string;
+  /** `--anonymize`: say so, and where the mapping file would go. */
+  anonymize?: boolean;
 }
 
 export function renderDryRun(request: DryRunRequest): string {
@@ -43,6 +46,7 @@ export function renderDryRun(request: DryRunRequest): string {
     'Credentials found in any output or stderr (private keys, JWTs, bearer and basic-auth headers,',
     'passwords in URLs, cloud keys, password=/token= values) are replaced with <redacted:kind> markers.',
     'Nothing else is read, nothing is changed on the host, nothing is sent anywhere.',
+    ...anonymizeLines(request),
     '',
     `Bundle: ${request.output}`,
   );
@@ -59,6 +63,8 @@ export interface ClusterDryRunRequest {
   concurrency: number;
   nodeOptions: ClusterNodeOptions;
   output: string;
+  /** `--anonymize`: say so, and where the mapping file would go. */
+  anonymize?: boolean;
 }
 
 /**
@@ -69,11 +75,14 @@ export interface ClusterDryRunRequest {
  */
 export function renderClusterDryRun(request: ClusterDryRunRequest): string {
   const contextText = request.context ? `context "${request.context}"` : "kubectl's current context";
-  const rows: { command: string; path: string; conditions: string[] }[] = plannedForDryRun(request.focus).map(({ command, condition }) => ({
-    command: kubectlCommandLine(command.args),
-    path: command.path,
-    conditions: [...(condition ? [condition] : []), ...(command.skip ? [command.skip] : [])],
-  }));
+  const rows: { command: string; path: string; conditions: string[] }[] = [
+    ...(request.context ? [] : [{ command: 'kubectl config current-context', path: 'manifest.json', conditions: ['its answer is cluster.context (and names the bundle)'] }]),
+    ...plannedForDryRun(request.focus).map(({ command, condition }) => ({
+      command: kubectlCommandLine(command.args),
+      path: command.path,
+      conditions: [...(condition ? [condition] : []), ...(command.skip ? [command.skip] : [])],
+    })),
+  ];
   const lines = [
     `netdump collect would run these kubectl commands against ${contextText}` +
       `${request.focus.length > 0 ? `, focused on namespace${request.focus.length > 1 ? 's' : ''} ${request.focus.join(', ')}` : ''},`,
@@ -118,6 +127,7 @@ export function renderClusterDryRun(request: ClusterDryRunRequest): string {
     'Credentials found in any output or stderr (private keys, JWTs, bearer and basic-auth headers,',
     'passwords in URLs, cloud keys, password=/token= values) are replaced with <redacted:kind> markers.',
     'Nothing is sent anywhere: kubectl talks to your API server, and the bundle stays on your disk.',
+    ...anonymizeLines(request),
     '',
     `Bundle: ${request.output}`,
   );
@@ -139,4 +149,12 @@ function renderRows(rows: readonly { command: string; path: string; conditions: 
 /** Placeholders read better bare: `'node/<node>'` → `node/<node>`. */
 function unquote(text: string): string {
   return text.replace(/'([^'\s]*<[a-z-]+>[^'\s]*)'/g, '$1');
+}
+
+function anonymizeLines(request: { anonymize?: boolean; output: string }): string[] {
+  if (!request.anonymize) return [];
+  return [
+    'With --anonymize, addresses and namespace/node/pod names are replaced by keyed pseudonyms in the bundle,',
+    `and the mapping file that reverses them is written beside it: ${defaultMapPath(request.output)} (keep it with you).`,
+  ];
 }

@@ -2,8 +2,11 @@
  * Runs node-capture.sh in `--tar` mode and reads its tar from stdout into memory: the same way
  * whether the script runs on this host (`netdump collect --local`), in a network namespace
  * (`launcher: ['ip', 'netns', 'exec', 'ns1']`, the tests) or, later, on a cluster node through
- * `kubectl debug` / `kubectl exec` (a launcher that ends in the remote command). The script is
- * passed as `sh -c <text>`, so nothing has to be copied to where it runs.
+ * `kubectl debug` / `kubectl exec` (a launcher that ends in the remote command). Nothing has to
+ * be copied to where it runs: the script travels as `sh -c <text>` (scriptVia 'argument', for
+ * this host) or as the standard input of `sh -s` (scriptVia 'stdin', for `kubectl exec -i`:
+ * as an argument it would sit in the exec request's URL, ~25 kB once encoded, which API
+ * servers accept but proxies in front of them with 8-16 kB header limits refuse).
  *
  * Interrupting (the AbortSignal) sends TERM to the script, which ends the command it is
  * running, records the rest as interrupted and still writes its tar.
@@ -41,6 +44,11 @@ export interface NodeCaptureRequest {
   onStep?: (step: CaptureStepEvent) => void;
   /** Another copy of the script (tests). */
   scriptPath?: string;
+  /**
+   * How the script reaches sh: `sh -c <script>` ('argument', the default) or on sh's standard
+   * input, `sh -s -- <args>` ('stdin'; the launcher must pass stdin on, as `kubectl exec -i`).
+   */
+  scriptVia?: 'argument' | 'stdin';
 }
 
 export interface NodeCaptureOutput {
@@ -68,7 +76,8 @@ export async function runNodeCapture(request: NodeCaptureRequest): Promise<NodeC
   const script = readFileSync(request.scriptPath ?? NODE_CAPTURE_SCRIPT, 'utf8');
   const args = ['--tar', '--node', request.node, '--timeout', String(request.timeoutSeconds)];
   if (request.hostRoot) args.push('--host-root', request.hostRoot);
-  const argv = [...(request.launcher ?? []), 'sh', '-c', script, 'node-capture.sh', ...args];
+  const viaStdin = request.scriptVia === 'stdin';
+  const argv = [...(request.launcher ?? []), ...(viaStdin ? ['sh', '-s', '--'] : ['sh', '-c', script, 'node-capture.sh']), ...args];
 
   const output: NodeCaptureOutput = {
     files: new Map(),
@@ -85,9 +94,13 @@ export async function runNodeCapture(request: NodeCaptureRequest): Promise<NodeC
   // script with TERM (so it can still write its tar) instead of killing it mid-stream.
   const child = spawn(argv[0]!, argv.slice(1), {
     env: request.env ?? process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
   });
+  // sh reads the script as it runs it (the script's commands get /dev/null); otherwise stdin
+  // is empty. A launcher that exits early closes the pipe (EPIPE): its exit status says why.
+  child.stdin.on('error', () => {});
+  child.stdin.end(viaStdin ? script : undefined);
 
   let killTimer: NodeJS.Timeout | undefined;
   const onAbort = () => {

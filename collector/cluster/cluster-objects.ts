@@ -284,6 +284,14 @@ export function componentCommands(pods: readonly KubeObject[], logTailLines = DE
           path: `logs/${ns}/${podName}/${containerName}.log`,
           stage,
         });
+        // A restarted container's own last words (why it crashed) are in its previous log.
+        if (restartCount(pod, containerName) > 0) {
+          commands.push({
+            args: ['logs', '-n', ns, podName, '-c', containerName, '--previous', `--tail=${logTailLines}`],
+            path: `logs/${ns}/${podName}/${containerName}${PREVIOUS_LOG_SUFFIX}`,
+            stage,
+          });
+        }
       }
       if (component.metricsPort && pod?.status?.phase === 'Running') {
         commands.push({
@@ -295,6 +303,14 @@ export function componentCommands(pods: readonly KubeObject[], logTailLines = DE
     }
   }
   return { commands, notes };
+}
+
+/** `logs/<ns>/<pod>/<container>.previous.log`: `kubectl logs --previous`, the container's run before its last restart. */
+export const PREVIOUS_LOG_SUFFIX = '.previous.log';
+
+function restartCount(pod: KubeObject, container: string): number {
+  const statuses: any[] = pod?.status?.containerStatuses ?? [];
+  return Number(statuses.find((s) => s?.name === container)?.restartCount) || 0;
 }
 
 function trouble(pod: KubeObject): number {
@@ -361,6 +377,10 @@ export function plannedForDryRun(focus: readonly string[]): { command: PlannedCo
     {
       command: { args: ['logs', '-n', '<namespace>', '<pod>', '-c', '<container>', `--tail=${DEFAULT_LOG_TAIL_LINES}`], path: 'logs/<namespace>/<pod>/<container>.log', stage: 'components' },
       condition: `each container of CoreDNS pods, and of up to ${MAX_LOG_PODS_PER_COMPONENT} pods each of kube-proxy, CNI agents (calico-node, cilium, flannel, weave-net, ...) and ingress controllers`,
+    },
+    {
+      command: { args: ['logs', '-n', '<namespace>', '<pod>', '-c', '<container>', '--previous', `--tail=${DEFAULT_LOG_TAIL_LINES}`], path: `logs/<namespace>/<pod>/<container>${PREVIOUS_LOG_SUFFIX}`, stage: 'components' },
+      condition: 'each of those containers that restarted (restartCount above 0): the log of its previous run',
     },
     {
       command: { args: ['get', '--raw', '/api/v1/namespaces/kube-system/pods/<pod>:9153/proxy/metrics'], path: 'metrics/kube-system/<pod>.prom', stage: 'components' },

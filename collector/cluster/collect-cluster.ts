@@ -20,8 +20,9 @@ import { itemOutcome, newManifest, type ItemOutcome, type ManifestDocument, type
 import type { CollectSummary } from '../collect-local.js';
 import { MAX_STDERR_CHARS } from '../node-capture-items.js';
 import type { Progress, StepStatus } from '../progress.js';
-import { RedactionReport, redactBytes, redactText } from '../redact.js';
-import { defaultBundleName, writeBundle, type BundleEntry } from '../write-bundle.js';
+import { redactCollection } from '../redact-collection.js';
+import { defaultBundleName, type BundleEntry } from '../write-bundle.js';
+import { writeCollection } from '../write-collection.js';
 import { deriveClusterHints, type ClusterHints } from './cluster-hints.js';
 import {
   API_RESOURCES_PATH,
@@ -34,12 +35,14 @@ import {
   parseApiResourceNames,
   perNamespaceCommands,
   DEFAULT_LOG_TAIL_LINES,
+  PREVIOUS_LOG_SUFFIX,
   type PlannedCommand,
 } from './cluster-objects.js';
 import type { ClusterPhaseContext, KubeObject, KubectlResult, KubectlRun, KubectlTarget, PhaseOutput } from './cluster-phase.js';
 import { classifyKubectlFailure, createKubectlRun, DEFAULT_MAX_STDOUT_BYTES, failureText, kubectlCommandLine, type KubectlFailure } from './kubectl-run.js';
 import { DEFAULT_CAPTURE_NAMESPACE, DEFAULT_MAX_NODES, DEFAULT_NODE_IMAGE, captureClusterNodes, type NodePhaseOptions } from './node-phase.js';
 import type { NodeSelection } from './node-selection.js';
+import { kubectlItem } from './phase-items.js';
 import { capturePods } from './pod-phase.js';
 
 export const DEFAULT_CONCURRENCY = 4;
@@ -95,6 +98,8 @@ export interface CollectClusterOptions {
   maxOutputBytes?: number;
   /** Replaces the kubectl runner (tests). */
   kubectlRun?: KubectlRun;
+  /** `--anonymize`: the key of the pseudonyms; the mapping file goes beside the bundle. */
+  anonymizeKey?: Buffer;
 }
 
 export interface ClusterCollectSummary extends CollectSummary {
@@ -172,7 +177,8 @@ export async function collectCluster(options: CollectClusterOptions = {}): Promi
   const problems: string[] = [];
   const signal = options.signal;
 
-  const context = options.context ?? (await currentContext(kubectl, timeoutSeconds, signal, problems));
+  const contextItems: ManifestItemDocument[] = [];
+  const context = options.context ?? (await currentContext(kubectl, timeoutSeconds, signal, problems, contextItems));
   const output = resolve(options.output ?? defaultBundleName(context ?? 'cluster', started));
   progress?.note(`collecting cluster ${context ? `"${context}"` : '(unknown context)'}${focus.length > 0 ? `, focused on ${focus.join(', ')}` : ''}`);
 
@@ -283,7 +289,7 @@ export async function collectCluster(options: CollectClusterOptions = {}): Promi
     collector: base.collector,
     cluster: hints,
     collection: base.collection,
-    items: [...all.map((o) => o.item), ...phaseOutputs.flatMap((p) => p.items)],
+    items: [...contextItems, ...all.map((o) => o.item), ...phaseOutputs.flatMap((p) => p.items)],
     redaction: base.redaction,
   };
   manifest.collection.nodes = [...new Set(phaseOutputs.flatMap((p) => p.nodes ?? []))].sort();
@@ -305,40 +311,22 @@ export async function collectCluster(options: CollectClusterOptions = {}): Promi
   }
   files.push(...phaseOutputs.flatMap((p) => p.files));
 
-  const redaction = new RedactionReport();
-  const entries: BundleEntry[] = [];
-  for (const file of files.sort((a, b) => a.path.localeCompare(b.path))) {
-    let redacted: ReturnType<typeof redactBytes>;
-    try {
-      redacted = redactBytes(typeof file.data === 'string' ? Buffer.from(file.data) : file.data);
-    } catch (error) {
-      // A file that cannot be scanned is not written: nothing leaves unredacted.
-      manifest.collection.problems.push(`${file.path}: left out, it could not be scanned for credentials (${(error as Error).message})`);
-      continue;
-    }
-    redaction.add(file.path, 'output', redacted.counts);
-    entries.push({ path: file.path, data: redacted.data });
-  }
-  for (const item of manifest.items) {
-    if (!item.stderr) continue;
-    const redacted = redactText(item.stderr);
-    redaction.add(item.path, 'stderr', redacted.counts);
-    item.stderr = redacted.text;
-  }
-  manifest.redaction.redacted = redaction.list();
-  manifest.redaction.total = redaction.total;
+  const entries = redactCollection(files, manifest);
   manifest.collection.durationMs = Math.max(0, now().getTime() - started.getTime());
 
-  const bundle = await writeBundle(output, [{ path: 'manifest.json', data: `${JSON.stringify(manifest, null, 2)}\n` }, ...entries], { mtime: started });
+  const written = await writeCollection(output, [{ path: 'manifest.json', data: `${JSON.stringify(manifest, null, 2)}\n` }, ...entries], { mtime: started, anonymizeKey: options.anonymizeKey });
   const outcomes: Record<ItemOutcome, number> = { ok: 0, failed: 0, skipped: 0, interrupted: 0 };
   for (const item of manifest.items) outcomes[itemOutcome(item)]++;
-  return { bundle, node: context ?? 'cluster', context: context ?? '', manifest, outcomes };
+  return { bundle: written.bundle, node: context ?? 'cluster', context: context ?? '', manifest, outcomes, ...(written.anonymization ? { anonymization: written.anonymization } : {}) };
 }
 
 /** `kubectl config current-context`: the context name for the manifest and the bundle's name. */
-async function currentContext(kubectl: KubectlRun, timeoutSeconds: number, signal: AbortSignal | undefined, problems: string[]): Promise<string | undefined> {
+async function currentContext(kubectl: KubectlRun, timeoutSeconds: number, signal: AbortSignal | undefined, problems: string[], items: ManifestItemDocument[]): Promise<string | undefined> {
   const result = await kubectl(['config', 'current-context'], { timeoutSeconds, ...(signal ? { signal } : {}) });
   const name = result.exitCode === 0 ? result.stdout.toString('utf8').trim() : '';
+  // Its output is no file: it is the manifest's cluster.context (and the bundle's default name).
+  // A missing kubectl is recorded once, on the discovery calls that follow.
+  if (!result.notFound) items.push(kubectlItem('manifest.json', result, { note: name !== '' ? 'its answer is cluster.context' : 'no current context: cluster.context is not set' }));
   if (name !== '') return name;
   if (!result.notFound) problems.push(`kubectl config current-context: ${firstLine(result.stderr) || 'no current context'}`);
   return undefined;
@@ -353,6 +341,13 @@ function toOutcome(planned: PlannedCommand, result: KubectlResult, failure: Kube
   if (result.exitCode !== null) item.exitCode = result.exitCode;
   item.durationMs = result.durationMs;
   item.stderr = cutStderr(result.stderr);
+  if (failure && planned.path.endsWith(PREVIOUS_LOG_SUFFIX) && /previous terminated container .* not found/.test(result.stderr)) {
+    // The kubelet keeps one earlier log per container, until the pod goes or the log is rotated
+    // away: its absence is a fact about the node, not a failed collection.
+    delete item.exitCode;
+    item.note = 'no previous log: the kubelet kept none for this container';
+    return { planned, item };
+  }
   if (failure) {
     item.error = failureText(failure);
     // kubectl prints an empty List even when the API refused: storing it would read as "collected, none".

@@ -53,9 +53,30 @@ export function kubectlCommandLine(args: readonly string[]): string {
   return ['kubectl', ...args].map((word) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`)).join(' ');
 }
 
+/**
+ * What kubectl (client-go's WebSocket executor, v1.29+) logs when a frame of an exec arrives
+ * before it has set up that stream: its demultiplexer runs alongside the stream setup and drops
+ * such frames (`E1126 ... websocket.go:296] Unknown stream id 1, discarding message`). A command
+ * that answers at once (`cat /etc/resolv.conf`) can lose its whole output this way and still
+ * exit 0: the output is not what the command printed.
+ */
+const EXEC_FRAME_DISCARDED = /Unknown stream id \d+, discarding message/;
+
 export function createKubectlRun(target: KubectlTarget, options: KubectlRunOptions = {}): KubectlRun {
   const maxStdout = options.maxStdoutBytes ?? DEFAULT_MAX_STDOUT_BYTES;
-  return (args, call: KubectlCallOptions = {}) => runKubectl(target, args, call, maxStdout, options.env);
+  return async (args, call: KubectlCallOptions = {}) => {
+    const result = await runKubectl(target, args, call, maxStdout, options.env);
+    if (args[0] !== 'exec' || !EXEC_FRAME_DISCARDED.test(result.stderr)) return result;
+    // The exec commands netdump runs only read, so running one again is harmless; with stdin
+    // (already consumed) it cannot be repeated.
+    const again = call.stdin === undefined && !call.signal?.aborted ? await runKubectl(target, args, call, maxStdout, options.env) : result;
+    if (again !== result && !EXEC_FRAME_DISCARDED.test(again.stderr)) return { ...again, durationMs: result.durationMs + again.durationMs };
+    return {
+      ...again,
+      exitCode: again.exitCode === 0 ? null : again.exitCode,
+      stderr: `${again.stderr}netdump: kubectl discarded part of the exec's output (frames that arrived before its streams were ready)${again !== result ? ', twice' : ''}; the output is incomplete\n`,
+    };
+  };
 }
 
 function runKubectl(

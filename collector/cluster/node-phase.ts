@@ -322,9 +322,13 @@ function mergeNodeResult(into: NodeResult, more: NodeResult): NodeResult {
   return { files: [...into.files, ...more.files], items: [...into.items, ...more.items], problems: [...into.problems, ...more.problems], captured: into.captured || more.captured };
 }
 
-/** `kubectl exec` into the capture pod, with the node's tools (chroot) or the image's. */
+/**
+ * `kubectl exec -i` into the capture pod, with the node's tools (chroot) or the image's. The
+ * script goes on the exec's stdin (`sh -s`): as an argument it would travel in the request URL
+ * (~25 kB), which proxies in front of API servers refuse.
+ */
 export function captureLauncher(ctx: Pick<ClusterPhaseContext, 'target'>, ns: string, pod: string, container: string, withNodeTools: boolean): string[] {
-  return [ctx.target.binary, ...ctx.target.globalArgs, 'exec', '-n', ns, pod, '-c', container, '--', ...(withNodeTools ? ['chroot', HOST_ROOT] : [])];
+  return [ctx.target.binary, ...ctx.target.globalArgs, 'exec', '-i', '-n', ns, pod, '-c', container, '--', ...(withNodeTools ? ['chroot', HOST_ROOT] : [])];
 }
 
 async function captureInPod(ctx: ClusterPhaseContext, options: NodePhaseOptions, node: string, ns: string, pod: string, container: string): Promise<NodeResult> {
@@ -354,6 +358,7 @@ async function captureWithFallback(ctx: ClusterPhaseContext, options: NodePhaseO
     node,
     timeoutSeconds: ctx.timeoutSeconds,
     launcher: captureLauncher(ctx, ns, pod, container, withNodeTools),
+    scriptVia: 'stdin',
     ...(withNodeTools ? {} : { hostRoot: HOST_ROOT }),
     signal,
     ...(options.scriptPath ? { scriptPath: options.scriptPath } : {}),

@@ -4,7 +4,10 @@
  * missing server; the runner is exercised with `sh` standing in for kubectl, so a timeout, an
  * interrupt, a missing binary and an oversized output are real process events.
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { KubectlResult } from '../../collector/cluster/cluster-phase.js';
 import { classifyKubectlFailure, createKubectlRun, failureText, kubectlCommandLine } from '../../collector/cluster/kubectl-run.js';
 
@@ -110,6 +113,51 @@ describe('createKubectlRun', () => {
     const result = await run([]);
     expect(result.exitCode).toBe(1);
     expect(classifyKubectlFailure(result)).toBe('unknown-resource');
+  });
+
+  // kubectl's exec drops frames that arrive before it has set up its streams, logs this line and
+  // still exits 0 (client-go's WebSocket executor): the empty output is not the command's.
+  const DISCARDED = 'E1126 17:06:55.104217    6776 websocket.go:296] Unknown stream id 1, discarding message';
+  const fakeDirs: string[] = [];
+  afterAll(() => {
+    for (const dir of fakeDirs) rmSync(dir, { recursive: true, force: true });
+  });
+  function fakeExec(failures: number): { run: ReturnType<typeof createKubectlRun>; calls: () => number } {
+    const dir = mkdtempSync(join(tmpdir(), 'netdump-kubectl-exec-'));
+    fakeDirs.push(dir);
+    const count = join(dir, 'calls');
+    writeFileSync(count, '');
+    const script = `echo x >>"$1"; n=$(wc -l <"$1"); if [ "$n" -le ${failures} ]; then echo '${DISCARDED}' >&2; exit 0; fi; printf 'nameserver 10.96.0.10\\n'`;
+    return { run: createKubectlRun({ binary: 'sh', globalArgs: ['-c', script, 'sh', count] }), calls: () => readFileSync(count, 'utf8').split('\n').filter(Boolean).length };
+  }
+
+  it('runs an exec again when kubectl discarded its output, and keeps the second answer', async () => {
+    const { run, calls } = fakeExec(1);
+    const result = await run(['exec', '-n', 'shop', 'web-0', '-c', 'app', '--', 'cat', '/etc/resolv.conf']);
+    expect(calls()).toBe(2);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.toString()).toBe('nameserver 10.96.0.10\n');
+    expect(result.stderr).toBe('');
+  });
+
+  it('an exec whose output is lost twice is a failure, not an empty file', async () => {
+    const { run, calls } = fakeExec(2);
+    const result = await run(['exec', '-n', 'shop', 'web-0', '-c', 'app', '--', 'cat', '/etc/resolv.conf']);
+    expect(calls()).toBe(2);
+    expect(result.exitCode).toBeNull();
+    expect(result.stderr).toContain('discarding message');
+    expect(result.stderr).toContain("netdump: kubectl discarded part of the exec's output");
+    expect(classifyKubectlFailure(result)).toBe('failed');
+  });
+
+  it('does not repeat an exec that was fed stdin, nor anything but exec', async () => {
+    const withStdin = fakeExec(1);
+    const fed = await withStdin.run(['exec', '-i', '-n', 'kube-system', 'capture', '--', 'sh', '-s'], { stdin: 'echo hi\n' });
+    expect(withStdin.calls()).toBe(1);
+    expect(fed.exitCode).toBeNull();
+    const get = fakeExec(1);
+    expect((await get.run(['get', 'pods'])).exitCode).toBe(0);
+    expect(get.calls()).toBe(1);
   });
 
   it('quotes only what a shell would need quoted in the recorded command line', () => {

@@ -147,8 +147,12 @@ describe('what cluster mode asks for', () => {
     });
     const pods = Array.from({ length: 40 }, (_, i) => proxy(i, i === 37 ? 4 : 0));
     const { commands, notes } = componentCommands(pods);
-    expect(commands).toHaveLength(10);
+    // Ten pods' logs, and the previous log of the one that restarted.
+    expect(commands).toHaveLength(11);
     expect(commands[0]!.path).toBe('logs/kube-system/kube-proxy-037/kube-proxy.log');
+    expect(commands[1]!.args).toEqual(['logs', '-n', 'kube-system', 'kube-proxy-037', '-c', 'kube-proxy', '--previous', '--tail=2000']);
+    expect(commands[1]!.path).toBe('logs/kube-system/kube-proxy-037/kube-proxy.previous.log');
+    expect(commands.filter((c) => c.args.includes('--previous'))).toHaveLength(1);
     expect(notes).toEqual(['logs of 10 of 40 kube-proxy pods taken (those with restarts or not ready first)']);
   });
 });

@@ -134,6 +134,20 @@ describe('netdump collect', () => {
     expect(run.err).toBe('');
   });
 
+  it('--anonymize: --dry-run names the mapping file; a run passes a key on and --anonymize-key implies it', async () => {
+    const dry = await runCollect(['--local', '--dry-run', '--anonymize', '-o', 'out.tgz']);
+    expect(dry.out).toContain('the mapping file that reverses them is written beside it: out.map.json (keep it with you).');
+    expect(dry.collectCalls).toEqual([]);
+    const plain = await runCollect(['--local', '--quiet']);
+    expect(plain.collectCalls[0]!.anonymizeKey).toBeUndefined();
+    const anonymized = await runCollect(['--anonymize']);
+    expect(anonymized.clusterCalls[0]!.anonymizeKey).toHaveLength(32);
+    const missingDir = await runCollect(['--local', '--anonymize-key', '/nonexistent-dir/netdump.key']);
+    expect(missingDir.exitCode).toBe(2);
+    expect(missingDir.err).toContain('cannot create key file /nonexistent-dir/netdump.key');
+    expect(missingDir.collectCalls).toEqual([]);
+  });
+
   it('names the node after the host by default and passes the options on', async () => {
     const run = await runCollect(['--local', '--timeout', '5', '--quiet']);
     expect(run.collectCalls).toHaveLength(1);

@@ -2,9 +2,8 @@
  * Just enough of an API server for the real kubectl to find pods, nodes and DaemonSets
  * (legacy discovery: /api, /api/v1, /apis, /apis/apps/v1), with everything else handed to the
  * replay-pods handlers; plus a KubectlRun over the real binary and a kubeconfig pointing at
- * the server. Unlike a default node:http server it accepts the long request line of an exec
- * that carries node-capture.sh (`sh -c <script>`, ~25 kB once URL-encoded; the API server
- * accepts 1 MB).
+ * the server. It keeps node:http's default header limit (16 kB), as proxies in front of API
+ * servers do: the node capture sends its script on the exec's stdin, not in the URL.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -44,8 +43,7 @@ export interface MiniApiServer {
 
 export async function startMiniApiServer(handlers: Pick<ReplayPods, 'request' | 'upgrade'>): Promise<MiniApiServer> {
   const unanswered: string[] = [];
-  // The node capture script travels in the exec URL (`sh -c <script>`): ~25 kB once encoded.
-  const server: Server = createServer({ maxHeaderSize: 256 * 1024 }, (req: IncomingMessage, res: ServerResponse) => {
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://mini').pathname;
     if (req.method === 'GET' && path in DISCOVERY) {
       res.writeHead(200, { 'content-type': 'application/json' });

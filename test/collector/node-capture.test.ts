@@ -6,6 +6,7 @@
  * one (with and without `timeout`), and an interrupt, none of which may abort the capture.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +29,7 @@ import { parseIpLink } from '../../analyzer/routing/parse-ip-link.js';
 import { parseIpRoute } from '../../analyzer/routing/parse-ip-route.js';
 import { parseIpRule } from '../../analyzer/routing/parse-ip-rule.js';
 import { parseNetstatS } from '../../analyzer/routing/parse-netstat-s.js';
+import { deanonymizeText } from '../../collector/anonymize/deanonymize.js';
 import { collectLocal, type CollectSummary } from '../../collector/collect-local.js';
 import { NODE_CAPTURE_SPECS } from '../../collector/collection-specs.js';
 import type { ManifestItemDocument } from '../../collector/manifest-document.js';
@@ -346,6 +348,50 @@ describe.skipIf(problem !== undefined)('node-capture.sh in a network namespace',
     } finally {
       execFileSync('ip', ['netns', 'del', netns]);
     }
+  });
+
+  it('the script read from stdin (`sh -s`, as `kubectl exec -i` sends it) captures what `sh -c` captures', async () => {
+    const env = { PATH: lab.toolPath({}) };
+    const launcher = ['ip', 'netns', 'exec', lab.netns];
+    const viaArgument = await runNodeCapture({ node: 'node-a', timeoutSeconds: 10, launcher, hostRoot: lab.hostRoot, env });
+    const viaStdin = await runNodeCapture({ node: 'node-a', timeoutSeconds: 10, launcher, hostRoot: lab.hostRoot, env, scriptVia: 'stdin' });
+    expect(viaStdin.problems).toEqual([]);
+    expect(viaStdin.exitCode).toBe(0);
+    expect([...viaStdin.files.keys()].sort()).toEqual([...viaArgument.files.keys()].sort());
+    expect(viaStdin.records.map((r) => `${r.id} ${r.exitCode}`)).toEqual(viaArgument.records.map((r) => `${r.id} ${r.exitCode}`));
+    expect(viaStdin.files.get('resolv.conf')!.toString()).toBe(viaArgument.files.get('resolv.conf')!.toString());
+  });
+
+  it('--anonymize: pseudonyms in the bundle, the mapping file beside it (0600) turns them back', async () => {
+    const key = Buffer.alloc(32, 7);
+    const summary = await collectLocal({
+      output: join(lab.dir, 'anon.tgz'),
+      nodeName: 'node-a',
+      timeoutSeconds: 10,
+      anonymizeKey: key,
+      capture: { launcher: ['ip', 'netns', 'exec', lab.netns], hostRoot: lab.hostRoot, env: { PATH: lab.toolPath({}) } },
+    });
+    const mapPath = join(lab.dir, 'anon.map.json');
+    expect(summary.anonymization).toMatchObject({ mapPath });
+    expect(statSync(mapPath).mode & 0o777).toBe(0o600);
+    const map = JSON.parse(readFileSync(mapPath, 'utf8'));
+    const pseudonym: string = map.names.forward['node-a'];
+    expect(pseudonym).toMatch(/^node-[0-9a-f]{8,}$/);
+    const anonymizedIp: string = map.addresses.forward[LAB.nodeIPv4];
+    expect(anonymizedIp).toMatch(/^10\./);
+    expect(anonymizedIp).not.toBe(LAB.nodeIPv4);
+
+    const bundle = await readBundle(summary.bundle.path);
+    const paths = [...bundle.files.keys()];
+    expect(paths.some((p) => p.startsWith(`nodes/${pseudonym}/`))).toBe(true);
+    expect(paths.some((p) => p.includes('node-a'))).toBe(false);
+    const everything = [...bundle.files.values()].map((f) => f.text).join('\n');
+    expect(everything).not.toMatch(/(?<![\d.])10\.0\.1\.11(?![\d])/);
+    expect(everything).not.toMatch(/\bnode-a\b/);
+    expect(bundle.get(`nodes/${pseudonym}/ip-addr.txt`)!.text).toContain(`inet ${anonymizedIp}/24`);
+    expect(JSON.parse(bundle.get('manifest.json')!.text).redaction.anonymized).toBe(true);
+    // The same key gives the same pseudonyms: what --anonymize-key makes possible across collections.
+    expect(deanonymizeText(`node ${pseudonym} has ${anonymizedIp}`, map)).toBe(`node node-a has ${LAB.nodeIPv4}`);
   });
 
   it('`node-capture.sh --tar` streams its files as a tar on stdout', () => {

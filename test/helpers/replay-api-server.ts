@@ -331,7 +331,12 @@ export async function startReplayApiServer(options: ReplayServerOptions): Promis
       if (!object) return json(res, 404, status(404, 'NotFound', `${type.plural} "${target.name}" not found`, { name: target.name, kind: type.plural }));
       if (type.plural === 'pods' && target.subresource === 'log') {
         const container = url.searchParams.get('container') ?? object.spec?.containers?.[0]?.name;
-        const file = join(options.bundleDir, 'logs', target.namespace ?? '', target.name, `${container}.log`);
+        // `kubectl logs --previous`: the bundle's <container>.previous.log, else the kubelet's answer when it kept none.
+        const previous = url.searchParams.get('previous') === 'true';
+        const file = join(options.bundleDir, 'logs', target.namespace ?? '', target.name, `${container}${previous ? '.previous' : ''}.log`);
+        if (previous && !existsSync(file)) {
+          return json(res, 400, status(400, 'BadRequest', `previous terminated container "${container}" in pod "${target.name}" not found`));
+        }
         const log = existsSync(file) ? readFileSync(file, 'utf8') : '';
         const tail = Number(url.searchParams.get('tailLines') ?? NaN);
         const lines = log.split('\n');

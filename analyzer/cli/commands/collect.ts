@@ -7,6 +7,8 @@
  *   netdump collect --local                      this host (a Kubernetes node or a Docker host)
  *   netdump collect --local --node-name node-a   this node, under its Kubernetes node name
  *   netdump collect [--local] --dry-run          what would be run, and where each output goes
+ *   netdump collect --anonymize --anonymize-key ~/.netdump-key
+ *                                                pseudonyms in the bundle, the mapping beside it
  *
  * stdout carries the result (the bundle's path, or the --dry-run plan); progress and the
  * summary go to stderr. Exit status: 0 bundle written (whatever single commands did),
@@ -17,6 +19,7 @@ import { hostname } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { collectCluster, DEFAULT_CLUSTER_TIMEOUT_SECONDS, DEFAULT_CONCURRENCY, type CollectClusterOptions } from '../../../collector/cluster/collect-cluster.js';
 import { collectLocal, DEFAULT_TIMEOUT_SECONDS, nodeNameProblem, type CollectSummary, type LocalCollectOptions } from '../../../collector/collect-local.js';
+import { KeyFileError, loadOrCreateKeyFile, newAnonymizationKey } from '../../../collector/anonymize/anonymization-key.js';
 import { renderClusterDryRun, renderDryRun } from '../../../collector/dry-run.js';
 import { itemOutcome, type ItemOutcome } from '../../../collector/manifest-document.js';
 import { Progress } from '../../../collector/progress.js';
@@ -72,6 +75,8 @@ interface CollectFlags {
   via?: 'debug' | 'daemonset';
   image?: string;
   maxNodes?: number;
+  anonymize?: boolean;
+  anonymizeKey?: string;
 }
 
 /** The default of --timeout-total: a run that takes longer has usually met a stuck API server. */
@@ -135,8 +140,11 @@ export function registerCollectCommand(program: Command, io: CliIo, env: Collect
     .option('--via <how>', 'run the node capture through `kubectl debug node/...` (debug, the default) or a short-lived DaemonSet (daemonset)', parseVia)
     .option('--image <image>', 'the image of the node capture pods (a netshoot-like image with iptables, nft, ip, conntrack)')
     .option('--max-nodes <n>', 'capture at most this many nodes', parseCount)
+    .option('--anonymize', 'replace addresses and namespace/node/pod names by keyed pseudonyms in the bundle; the mapping file (<bundle>.map.json) is written beside it and stays with you')
+    .option('--anonymize-key <file>', 'with --anonymize (implies it): the key file, created when missing (mode 0600), reused when present so several collections share pseudonyms')
     .action(async (flags: CollectFlags, command: Command) => {
       const usage = (message: string): never => command.error(`error: ${message}`, { exitCode: 2, code: 'netdump.collectUsage' });
+      if (flags.anonymizeKey !== undefined) flags.anonymize = true;
       if (flags.local) {
         const clusterFlag = CLUSTER_ONLY.find((key) => flags[key] !== undefined);
         if (clusterFlag) usage(`${FLAG_NAMES[clusterFlag]} applies to cluster mode, not to --local`);
@@ -156,11 +164,11 @@ async function runLocal(flags: CollectFlags, command: Command, io: CliIo, env: C
   const output = flags.output ?? defaultBundleName(node, env.now());
 
   if (flags.dryRun) {
-    io.out(renderDryRun({ mode: 'local', node, timeoutSeconds: timeout, output }));
+    io.out(renderDryRun({ mode: 'local', node, timeoutSeconds: timeout, output, ...(flags.anonymize ? { anonymize: true } : {}) }));
     io.setExitCode(0);
     return;
   }
-  await runCollection(flags, io, env, (signal, progress) => env.collectLocal({ output, nodeName: node, timeoutSeconds: timeout, signal, progress }));
+  await runCollection(flags, io, env, (signal, progress, anonymizeKey) => env.collectLocal({ output, nodeName: node, timeoutSeconds: timeout, signal, progress, ...(anonymizeKey ? { anonymizeKey } : {}) }));
 }
 
 async function runCluster(flags: CollectFlags, io: CliIo, env: CollectCommandEnv): Promise<void> {
@@ -185,13 +193,15 @@ async function runCluster(flags: CollectFlags, io: CliIo, env: CollectCommandEnv
         concurrency: flags.concurrency,
         nodeOptions,
         output,
+        ...(flags.anonymize ? { anonymize: true } : {}),
       }),
     );
     io.setExitCode(0);
     return;
   }
-  await runCollection(flags, io, env, (signal, progress) =>
+  await runCollection(flags, io, env, (signal, progress, anonymizeKey) =>
     env.collectCluster({
+      ...(anonymizeKey ? { anonymizeKey } : {}),
       ...(flags.output ? { output: flags.output } : {}),
       ...(flags.context ? { context: flags.context } : {}),
       ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
@@ -212,8 +222,24 @@ async function runCollection(
   flags: CollectFlags,
   io: CliIo,
   env: CollectCommandEnv,
-  collect: (signal: AbortSignal, progress: Progress) => Promise<CollectSummary>,
+  collect: (signal: AbortSignal, progress: Progress, anonymizeKey: Buffer | undefined) => Promise<CollectSummary>,
 ): Promise<void> {
+  let anonymizeKey: Buffer | undefined;
+  if (flags.anonymize) {
+    if (flags.anonymizeKey === undefined) anonymizeKey = newAnonymizationKey();
+    else {
+      try {
+        const loaded = await loadOrCreateKeyFile(flags.anonymizeKey);
+        anonymizeKey = loaded.key;
+        if (loaded.created && !flags.quiet) io.err(`netdump: created key file ${flags.anonymizeKey} (mode 0600); pass it again to get the same pseudonyms, and keep it private\n`);
+      } catch (error) {
+        if (!(error instanceof KeyFileError)) throw error;
+        io.err(`netdump: ${error.message}\n`);
+        io.setExitCode(2);
+        return;
+      }
+    }
+  }
   const progress = new Progress({ write: io.err, isTTY: env.stderrIsTTY, quiet: flags.quiet === true });
   const controller = new AbortController();
   const stopListening = env.onInterrupt(() => {
@@ -223,7 +249,7 @@ async function runCollection(
   });
   let summary: CollectSummary;
   try {
-    summary = await collect(controller.signal, progress);
+    summary = await collect(controller.signal, progress, anonymizeKey);
   } catch (error) {
     progress.end();
     io.err(`netdump: the bundle could not be written: ${(error as Error).message}\n`);
@@ -303,6 +329,11 @@ export function renderSummary(summary: CollectSummary, elapsed: string): string 
     lines.push(`${plural(manifest.redaction.total, 'credential')} redacted (${byKind}) in ${plural(files, 'file')}: see manifest.json "redaction"`);
   }
   lines.push(`bundle written: ${summary.bundle.path} (${formatBytes(summary.bundle.bytes)})`);
+  if (summary.anonymization) {
+    const { mapPath, names, addresses } = summary.anonymization;
+    lines.push(`anonymized: ${plural(names, 'name')} and ${addresses} address${addresses === 1 ? '' : 'es'} replaced by pseudonyms in the bundle`);
+    lines.push(`mapping file: ${mapPath} — it turns the pseudonyms back (netdump deanonymize report.json --map ${mapPath}): keep it with you, do not send it with the bundle`);
+  }
   return lines.map((line) => `netdump: ${line}\n`).join('');
 }
 
