@@ -4,7 +4,10 @@ import { defineRule } from '../analyzer/engine/rule.js';
 import type { Pod } from '../analyzer/kube/types.js';
 import { cidrContains, parseIpAddress } from '../analyzer/netfilter/ip-cidr.js';
 import { clusterAddressing, type PodCidrOf } from '../analyzer/routing/node-addressing.js';
+import { nodeRoutings, type NodeRoutings } from '../analyzer/routing/node-routing.js';
 import { cniDisplayName, podNetwork } from '../analyzer/routing/pod-network.js';
+import { lookupRoute } from '../analyzer/routing/route-lookup.js';
+import { routingInputs } from '../analyzer/routing/routing-inputs.js';
 import { listSome, plural } from './lib/list-text.js';
 
 interface Stray {
@@ -20,6 +23,10 @@ interface Stray {
  * range). Typical causes: a node re-registered with a new podCIDR while host-local IPAM kept its
  * old leases (/var/lib/cni/networks), or a CNI config whose subnet is not the node's.
  *
+ * Where the other nodes' routes were collected, a stray address in no node's podCIDR is looked up
+ * in their FIBs: when every one of them sends it only to its default route (or drops it), nothing
+ * in the cluster routes it and the pod is unreachable from other nodes (critical).
+ *
  * Applies only where pod IPs are meant to come from the node podCIDRs (host-local IPAM, flannel,
  * Cilium ipam=kubernetes, kindnet). A CNI with its own IPAM (Calico IPAM blocks, Cilium cluster
  * pools, AWS VPC CNI, Weave) is exempt; with Calico IPAM and its IP pools collected
@@ -33,7 +40,7 @@ export default defineRule({
   description: "A pod IP lies outside its node's podCIDR or any IP pool",
   area: 'Routing',
   requires: [inputs.pods, inputs.nodes],
-  optional: [inputs.daemonSets, inputs.configMaps],
+  optional: [inputs.daemonSets, inputs.configMaps, routingInputs.ipRoute, routingInputs.ipRule],
   check(ctx) {
     const network = podNetwork(ctx.model);
     const addressing = clusterAddressing(ctx.model);
@@ -77,6 +84,7 @@ export default defineRule({
 
     // Pod IPs from the node podCIDRs.
     const strays: Stray[] = [];
+    const routings = nodeRoutings(ctx.model);
     let checked = 0;
     const withoutCidr = new Set<string>();
     for (const pod of pods) {
@@ -114,20 +122,26 @@ export default defineRule({
       const node = addressing.node(nodeName)!;
       const ranges = node.podCidrs.map((c) => c.text).join(', ');
       const captured = group.filter((s) => s.holder);
+      const unrouted = captured.length === 0 ? unroutedElsewhere(routings, nodeName, group) : undefined;
       const evidence: Evidence[] = [node.podCidrs[0]!.evidence, ...group.slice(0, 4).map((s) => podIpEvidence(s.pod, s.ip))];
       if (captured[0]?.holder) evidence.push(captured[0].holder.cidr.evidence);
+      if (unrouted?.evidence) evidence.push(unrouted.evidence);
       ctx.report({
         subjects: [`Node/${nodeName}`, ...group.map((s) => s.pod.ref)],
         title: `${plural(group.length, 'pod')} on ${nodeName} ${group.length === 1 ? 'has an IP' : 'have IPs'} outside its podCIDR ${ranges}`,
         message:
           `${listSome(group.map((s) => `${s.pod.namespace}/${s.pod.name} ${s.ip}${s.holder ? ` (in ${s.holder.node}'s podCIDR ${s.holder.cidr.text})` : ''}`), 5)}: ` +
           `other nodes route ${ranges} to ${nodeName}, so ${group.length === 1 ? 'this address is' : 'these addresses are'} ` +
-          (captured.length > 0 ? `sent to the node that owns the range instead (${listSome([...new Set(captured.map((s) => s.holder!.node))], 3)}), where no such pod exists` : 'routed nowhere or to the wrong place') +
+          (captured.length > 0
+            ? `sent to the node that owns the range instead (${listSome([...new Set(captured.map((s) => s.holder!.node))], 3)}), where no such pod exists`
+            : unrouted
+              ? `routed by no node: ${listSome(unrouted.nodes, 3)} ${unrouted.nodes.length === 1 ? 'sends' : 'send'} ${unrouted.ip} only ${unrouted.how}`
+              : 'routed nowhere or to the wrong place') +
           `: the pod${group.length === 1 ? '' : 's'} can reach out but cannot be reached from other nodes. ${network.ipam.how}.`,
         evidence,
         remediation: `the CNI handed out addresses from a range that is not the node's (stale host-local leases in /var/lib/cni/networks after the node was re-registered with a new podCIDR, or a CNI config subnet that differs from spec.podCIDR): fix the config, clear the stale leases, and restart the pods on ${nodeName}`,
         commands: [`kubectl get node ${nodeName} -o jsonpath='{.spec.podCIDRs}'`, `kubectl get pods -A -o wide --field-selector spec.nodeName=${nodeName}`, `ls /var/lib/cni/networks/*   # on ${nodeName}`],
-        severity: captured.length > 0 ? 'critical' : 'warning',
+        severity: captured.length > 0 || unrouted ? 'critical' : 'warning',
         data: { node: nodeName, podCIDRs: node.podCidrs.map((c) => c.text), pods: group.map((s) => ({ pod: s.pod.ref, ip: s.ip, ownedBy: s.holder?.node })) },
       });
     }
@@ -135,10 +149,40 @@ export default defineRule({
   },
 });
 
+/** Stray addresses whose lookups this checks per node: enough to tell, bounded for clusters with many strays. */
+const LOOKUPS_PER_NODE = 5;
+
+/**
+ * Whether every other node whose routes were collected sends the sampled stray addresses only to
+ * its default route (or drops them): then no node routes them to `podNode`. Undefined when some
+ * node has a more specific route for one, or no other node's routes were collected.
+ */
+function unroutedElsewhere(routings: NodeRoutings, podNode: string, group: Stray[]): { nodes: string[]; ip: string; how: string; evidence?: Evidence } | undefined {
+  const others = routings.nodes.filter((n) => n.node !== podNode && n.routing);
+  if (others.length === 0) return undefined;
+  let first: { ip: string; how: string; evidence?: Evidence } | undefined;
+  for (const stray of group.slice(0, LOOKUPS_PER_NODE)) {
+    for (const other of others) {
+      const result = lookupRoute(other.routing!, { dst: stray.ip });
+      const byDefault = result.type === 'unicast' && result.route?.destination.prefix === 0;
+      if (result.type === 'unicast' && !byDefault) return undefined;
+      if (result.type === 'local') return undefined;
+      if (!first) {
+        const route = result.evidence.find((e) => e.note === 'matching route');
+        first = {
+          ip: stray.ip,
+          how: byDefault ? `to the default route (${result.route!.text})` : `to a route that drops it (${result.reason})`,
+          ...(route ? { evidence: { ...route, note: `what ${stray.ip} matches on ${other.node}` } } : {}),
+        };
+      }
+    }
+  }
+  return first ? { nodes: others.map((n) => n.node), ...first } : undefined;
+}
+
 function podIpEvidence(pod: Pod, ip: string): Evidence {
   const index = pod.podIPs.indexOf(ip);
-  const listed = Array.isArray(pod.raw?.status?.podIPs);
-  return pod.source.at(listed ? `status.podIPs[${index}].ip` : 'status.podIP', `${pod.name} ${ip}`);
+  return pod.source.at(pod.podIPsListed ? `status.podIPs[${index}].ip` : 'status.podIP', `${pod.name} ${ip}`);
 }
 
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {

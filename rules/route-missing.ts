@@ -4,7 +4,8 @@ import { inputs } from '../analyzer/engine/inputs.js';
 import { defineRule } from '../analyzer/engine/rule.js';
 import type { Severity } from '../analyzer/report/report.js';
 import { formatIpAddress, ipEquals, type IpAddress } from '../analyzer/netfilter/ip-cidr.js';
-import { clusterAddressing, firstHost, type NodeAddressing } from '../analyzer/routing/node-addressing.js';
+import { cidrsOverlap } from '../analyzer/routing/cidr-overlap.js';
+import { clusterAddressing, firstHost, type ClusterAddressing, type NodeAddressing } from '../analyzer/routing/node-addressing.js';
 import { nodeRoutings, type NodeRouting } from '../analyzer/routing/node-routing.js';
 import { cniDisplayName, expectedTunnels, podNetwork, type ExpectedTunnel, type PodNetwork } from '../analyzer/routing/pod-network.js';
 import { lookupRoute, type RouteLookupResult } from '../analyzer/routing/route-lookup.js';
@@ -21,6 +22,8 @@ interface Target {
   /** "node-c's podCIDR 10.244.2.0/24" or "pods of node-c (10.244.2.7)". */
   label: string;
   evidence?: Evidence;
+  /** The remote node's podCIDR the destination was taken from. */
+  podCidr?: NodeAddressing['podCidrs'][number];
 }
 
 interface Problem {
@@ -79,7 +82,7 @@ export default defineRule({
         }
       }
       if (problems.length === 0) continue;
-      report(ctx, local, network, problems, tunnels);
+      report(ctx, local, network, problems, tunnels, addressing);
     }
     setNodeCoverage(ctx, 'routes to the other nodes’ pods looked up', checked);
   },
@@ -87,7 +90,7 @@ export default defineRule({
 
 function targetsOf(remote: NodeAddressing, network: PodNetwork): Target[] {
   if (network.ipam.kind === 'node-podcidr' && remote.podCidrs.length > 0) {
-    return remote.podCidrs.map((c) => ({ remote, destination: firstHost(c.cidr), label: `${remote.name}'s podCIDR ${c.text}`, evidence: c.evidence }));
+    return remote.podCidrs.map((c) => ({ remote, destination: firstHost(c.cidr), label: `${remote.name}'s podCIDR ${c.text}`, evidence: c.evidence, podCidr: c }));
   }
   // The CNI's own IPAM: one pod address per block (/26 for IPv4, /122 for IPv6, Calico's defaults).
   const seen = new Set<string>();
@@ -99,6 +102,10 @@ function targetsOf(remote: NodeAddressing, network: PodNetwork): Target[] {
     targets.push({ remote, destination: ip, label: `pods of ${remote.name} (${formatIpAddress(ip)})` });
   }
   return targets;
+}
+
+function overlapsAnotherNode(owner: NodeAddressing, cidr: NodeAddressing['podCidrs'][number]['cidr'], addressing: ClusterAddressing): boolean {
+  return addressing.nodes.some((n) => n !== owner && n.podCidrs.some((c) => cidrsOverlap(c.cidr, cidr)));
 }
 
 function providerOf(node: NodeAddressing | undefined): string | undefined {
@@ -144,7 +151,7 @@ function judge(target: Target, result: RouteLookupResult, tunnels: ExpectedTunne
   return undefined;
 }
 
-function report(ctx: RuleContext, local: NodeRouting, network: PodNetwork, problems: Problem[], tunnels: ExpectedTunnel[]): void {
+function report(ctx: RuleContext, local: NodeRouting, network: PodNetwork, problems: Problem[], tunnels: ExpectedTunnel[], addressing: ClusterAddressing): void {
   const severity: Severity = problems.some((p) => p.severity === 'critical') ? 'critical' : 'warning';
   const remotes = [...new Set(problems.map((p) => p.target.remote.name))];
   const evidence: Evidence[] = [];
@@ -168,6 +175,11 @@ function report(ctx: RuleContext, local: NodeRouting, network: PodNetwork, probl
     { rule: 'tunnel-down', subject: local.subject },
     { rule: 'calico-bgp-down', subject: local.subject },
   ];
+  // A podCIDR that overlaps another node's is routed to one of the two (or blackholed by the
+  // owner of the smaller one): the overlap explains the route, which no routing fix repairs.
+  for (const remote of new Set(problems.filter((p) => p.target.podCidr && overlapsAnotherNode(p.target.remote, p.target.podCidr.cidr, addressing)).map((p) => p.target.remote))) {
+    causedBy.push({ rule: 'podcidr-overlap', subject: `Node/${remote.name}` });
+  }
   const first = problems[0]!;
   const commands = [`ip route get ${formatIpAddress(first.target.destination)}   # on ${local.node}`, `ip route show table all | grep -v '^local'`];
   if (network.cni === 'calico') commands.push(`calicoctl node status   # on ${local.node}: BGP sessions to ${listSome(remotes, 3)}`);

@@ -53,6 +53,7 @@ export default defineRule({
     const network = podNetwork(ctx.model);
     let checked = 0;
     const strictButSymmetric: string[] = [];
+    const listed = new Map(ctx.model.kube.nodes.map((n, i) => [n.name, i]));
     for (const local of routings.nodes) {
       if (!local.routing || !local.sysctl) continue;
       checked++;
@@ -62,6 +63,8 @@ export default defineRule({
       const destination = self ? samplePodAddress(self, 4) : undefined;
       if (!destination) continue;
       const { state, defaulted } = withDeviceDefaults(local, local.routing);
+      // With conf.all strict every interface is strict: an interface's own (or defaulted) value then explains nothing.
+      const allStrict = local.sysctlValue('net.ipv4.conf.all.rp_filter')?.value === '1';
 
       const drops: Drop[] = [];
       for (const remote of addressing.nodes) {
@@ -73,14 +76,16 @@ export default defineRule({
         const result = lookupRoute(state, { dst: formatIpAddress(destination), src: formatIpAddress(source), iif: arrival.device });
         if (result.type !== 'rejected' || !result.reason.includes('rp_filter')) continue;
         const back = lookupRoute(state, { dst: formatIpAddress(source) });
-        drops.push({ remote: remote.name, source, arrival, result, back, assumedDefault: defaulted.has(arrival.device) });
+        drops.push({ remote: remote.name, source, arrival, result, back, assumedDefault: !allStrict && defaulted.has(arrival.device) });
       }
       if (drops.length === 0) {
         strictButSymmetric.push(local.node);
         continue;
       }
 
-      const first = drops[0]!;
+      // The example is the first dropping node in cluster/nodes.json's order (kubectl lists by
+      // name), which anonymization keeps, so a report on an anonymized bundle tells the same story.
+      const first = drops.reduce((a, b) => ((listed.get(b.remote) ?? 0) < (listed.get(a.remote) ?? 0) ? b : a));
       const backDevices = [...new Set(first.back.nexthops.map((h) => h.device).filter((d): d is string => d !== undefined))];
       const evidence: Evidence[] = [...strict.map((s) => s.evidence)];
       const backRoute = first.back.evidence.find((e) => e.note === 'matching route');

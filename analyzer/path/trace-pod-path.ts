@@ -128,6 +128,8 @@ export function tracePodPath(model: AnalysisModel, request: PodPathRequest): Pat
   const snat = sourceNetfilter.verdict?.outcome?.snat;
 
   let encapsulation: PathEncapsulation | undefined;
+  /** The source node's next hop towards the destination node: the arrival interface there holds it. */
+  let nextHop: IpAddress | undefined;
   let delivered: { device?: string; mtu?: number; evidence?: Evidence } | undefined;
   const limits: { mtu: number; by: string; silent: boolean; evidence: Evidence[] }[] = [];
 
@@ -150,6 +152,7 @@ export function tracePodPath(model: AnalysisModel, request: PodPathRequest): Pat
         sourceNodeHop.summary = wire.warning;
       }
       encapsulation = wire.encapsulation;
+      nextHop = route.gateway ?? route.nexthops[0]?.gateway;
       hops.push(wire.hop);
       limits.push(...wire.limits);
     } else if (route.type === 'unicast' && sameNode) {
@@ -164,7 +167,7 @@ export function tracePodPath(model: AnalysisModel, request: PodPathRequest): Pat
   // The destination node, when the packet crosses to another one.
   if (dstNodeName && dstNodeName !== srcNode && sourceNodeHop.status !== 'blocked') {
     const seenSource = snat?.ip ?? srcText;
-    const arrival = destinationHop(model, dstNodeName, srcNode, dst, seenSource, proto, dport, encapsulation);
+    const arrival = destinationHop(model, dstNodeName, srcNode, dst, seenSource, proto, dport, encapsulation, nextHop);
     hops.push(arrival.hop);
     delivered = arrival.delivered;
     const expected = destinationPod?.hostDevice;
@@ -509,6 +512,7 @@ function destinationHop(
   proto: PathProtocol,
   dport: number | undefined,
   encapsulation: PathEncapsulation | undefined,
+  nextHop: IpAddress | undefined,
 ): { hop: PathHop; delivered?: { device?: string; mtu?: number; evidence?: Evidence } } {
   const hop: PathHop = { kind: 'node', name: node, status: 'ok', summary: '', details: [], evidence: [], unknowns: [] };
   const routing = nodeRoutings(model).node(node);
@@ -519,7 +523,7 @@ function destinationHop(
     hop.unknowns.push(`not collected: nodes/${node}/ip-route.txt (${node}'s routes: forwarding, rp_filter and the route to the pod not checked)`);
     hop.summary = `${node}'s routes were not collected`;
   } else {
-    arrival = arrivalDevice(model, routing, srcNode, encapsulation);
+    arrival = arrivalDevice(model, routing, srcNode, encapsulation, nextHop);
     if (!arrival) hop.unknowns.push(`the interface the packet arrives on at ${node} is unknown: looked up as sent by ${node}, without ip_forward and rp_filter checks`);
     const route = lookupRoute(routing.routing, { dst, src: seenSource, ...(arrival ? { iif: arrival } : {}), proto, sport: SOURCE_PORT, ...(dport !== undefined ? { dport } : {}) });
     if (arrival) hop.details.push(`arrives on ${arrival} from ${seenSource}`);
@@ -536,6 +540,16 @@ function destinationHop(
     } else if (route.type === 'local') {
       hop.summary = `${dst} is an address of ${node}: delivered to the node itself`;
     }
+    // An encapsulated packet is unwrapped by the node's device of that kind: with none, or one that is down, the kernel drops it on arrival.
+    if (encapsulation && encapsulation.kind !== 'none' && routing.interfaces.length > 0) {
+      const tunnel = arrival ? routing.interface(arrival) : undefined;
+      if (!tunnel || !tunnel.view.up) {
+        hop.status = 'blocked';
+        hop.summary = tunnel ? `${tunnel.name} is down on ${node}: the ${encapsulation.name} packets from ${srcNode} are not unwrapped` : `${node} has no ${encapsulation.name} device: the packets ${srcNode} encapsulates are not unwrapped`;
+        const line = tunnel ? routing.interfaceEvidence(tunnel.name, `${tunnel.name} is not up`) : undefined;
+        if (line) hop.evidence.unshift(line);
+      }
+    }
   }
   const netfilter = netfilterOn(model, node, familyOf(dst), { from: 'external', src: seenSource, dst, proto, ...(dport !== undefined ? { dport } : {}), ...(arrival ? { inInterface: arrival } : {}) });
   if (hop.status !== 'blocked') applyNetfilter(hop, netfilter, node);
@@ -543,13 +557,18 @@ function destinationHop(
   return { hop, ...(delivered ? { delivered } : {}) };
 }
 
-/** The destination node's device the packet arrives on: its own tunnel of the same kind, else the one on the source node's subnet. */
-function arrivalDevice(model: AnalysisModel, routing: NodeRouting, srcNode: string, encapsulation: PathEncapsulation | undefined): string | undefined {
+/**
+ * The destination node's device the packet arrives on: its own tunnel of the same kind; unencapsulated,
+ * the one holding the source node's next hop (a node with several NICs), else the one on the source node's subnet.
+ */
+function arrivalDevice(model: AnalysisModel, routing: NodeRouting, srcNode: string, encapsulation: PathEncapsulation | undefined, nextHop: IpAddress | undefined): string | undefined {
   if (encapsulation && encapsulation.kind !== 'none') {
     const same = encapsulation.device ? routing.interface(encapsulation.device) : undefined;
     if (same && tunnelKindOf(same) === encapsulation.kind) return same.name;
     return routing.interfaces.find((i) => tunnelKindOf(i) === encapsulation.kind)?.name;
   }
+  const holder = nextHop ? interfaceHolding(routing, nextHop) : undefined;
+  if (holder) return holder.name;
   const addressing = clusterAddressing(model);
   const srcIp = addressing.node(srcNode)?.internalIP;
   const own = addressing.node(routing.node)?.internalIP;

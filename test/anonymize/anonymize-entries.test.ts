@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { iptablesEndpointChain, iptablesServiceChains, nftEndpointNames, nftServiceChains } from '../../analyzer/netfilter/kube-proxy-names.js';
 import { anonymizeEntries } from '../../collector/anonymize/anonymize-entries.js';
+import { deanonymizeText } from '../../collector/anonymize/deanonymize.js';
 import { IpPseudonyms } from '../../collector/anonymize/ip-pseudonyms.js';
 import type { BundleEntry } from '../../collector/write-bundle.js';
 
@@ -190,6 +191,18 @@ describe('anonymizeEntries', () => {
     expect(map.addresses.reverse[ip('10.244.1.5')]).toBe('10.244.1.5');
     expect(map.addresses.forward['127.0.0.53']).toBeUndefined();
     expect(map.keyId).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('turns back an address the analyzer computed from a mapped prefix by its offset in it', () => {
+    const image = ips.mapPrefix('10.244.1.0', 24)!;
+    expect(map.addresses.reverse[image]).toBe('10.244.1.0/24');
+    // A rule may look up an address of a podCIDR that the bundle never wrote (route-missing: its first one).
+    const base = image.replace(/\.0\/24$/, '');
+    const offset = [1, 77, 201, 250].find((n) => map.addresses.reverse[`${base}.${n}`] === undefined)!;
+    expect(offset).toBeDefined();
+    expect(deanonymizeText(`"blackhole ${image}" catches ${base}.${offset}`, map)).toBe(`"blackhole 10.244.1.0/24" catches 10.244.1.${offset}`);
+    // Addresses the bundle held still turn back through the map, not by their offset.
+    expect(deanonymizeText(ip('10.244.1.5'), map)).toBe('10.244.1.5');
   });
 
   it('gives the same output for the same key and a different one for another key', () => {

@@ -1,7 +1,8 @@
 /**
  * `netdump path` in process, as main.ts registers it, on shipped scenario bundles: an MTU black
  * hole (flannel-vxlan-mtu-mismatch), a missing route (calico-ipip-route-missing), forwarding off
- * (node-forwarding-off), a healthy cluster, and Docker hosts; its exit codes and usage errors.
+ * (node-forwarding-off), a downed tunnel (tunnel-down-ipip), strict rp_filter over asymmetric routes
+ * (rp-filter-strict-multi-nic), a healthy cluster, and Docker hosts; its exit codes and usage errors.
  */
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -64,6 +65,26 @@ describe('netdump path on shipped scenarios', () => {
     expect(json.reason).toBe('blocked at node-c: node-c does not forward it: net.ipv4.ip_forward is 0: the host does not forward packets arriving on eth0');
     const nodeC = json.hops.find((h: Json) => h.name === 'node-c');
     expect(nodeC.evidence).toContainEqual({ file: 'nodes/node-c/sysctl.txt', line: 1, text: 'net.ipv4.ip_forward = 0', note: 'net.ipv4.ip_forward = 0' });
+  });
+
+  it('tunnel-down-ipip: node-c keeps no route through its downed tunl0, and does not unwrap what arrives for it (exit 1)', async () => {
+    const { status, json } = await pathJson(scenarioDir('tunnel-down-ipip'), '--from', FRONTEND_B, '--to', `${CART_C}:8080`);
+    expect(status).toBe(1);
+    expect(json.reason).toBe('blocked at node-c: tunl0 is down on node-c: the IP-in-IP packets from node-b are not unwrapped');
+    expect(json.hops.find((h: Json) => h.name === 'node-c').evidence[0]).toMatchObject({ file: 'nodes/node-c/ip-link.txt', line: 14 });
+    const back = await pathJson(scenarioDir('tunnel-down-ipip'), '--from', CART_C, '--to', `${FRONTEND_B}:8080`);
+    expect(back.json.reason).toBe('blocked at node-c: only the default route matches 10.244.1.14, not tunl0: the packet leaves eth0 unencapsulated for 10.0.1.1, which has no route to pod addresses');
+  });
+
+  it('rp-filter-strict-multi-nic (flannel host-gw): node-c sends to node-b over eth1, node-b answers over eth0 and filters strictly (exit 1)', async () => {
+    const { status, json } = await pathJson(scenarioDir('rp-filter-strict-multi-nic'), '--from', 'shop/frontend-5997b69cc8-xlwlf', '--to', 'shop/cart-845d9ff6b-mj9pc:8080');
+    expect(status).toBe(1);
+    expect(json.reason).toContain('blocked at node-b');
+    expect(json.reason).toContain('rp_filter strict on eth1: the route back to 10.244.2.9 leaves through eth0');
+    expect(json.hops.find((h: Json) => h.name === 'node-b').details).toContain('arrives on eth1 from 10.244.2.9');
+    // node-b's own pods reach node-c: node-c filters loosely.
+    const back = await pathJson(scenarioDir('rp-filter-strict-multi-nic'), '--from', 'shop/cart-845d9ff6b-mj9pc', '--to', 'shop/frontend-5997b69cc8-xlwlf:8080');
+    expect([back.status, back.json.verdict]).toEqual([0, 'works']);
   });
 
   it('healthy-cluster-node-network: the path works, natively routed over BGP (exit 0), and says what it could not check', async () => {

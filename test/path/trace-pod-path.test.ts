@@ -105,6 +105,20 @@ describe('pod to pod across nodes', () => {
     expect(trace(loose, { from: A, to: `${C}:8080` }).verdict).toBe('works');
   });
 
+  it('tunl0 down on the destination node: the IP-in-IP packets are not unwrapped there', () => {
+    const files = cluster();
+    for (const listing of ['ip-addr', 'ip-link']) {
+      const path = `nodes/node-c/${listing}.txt`;
+      files[path] = files[path]!.replace(/^(\d+: tunl0@NONE: )<NOARP,UP,LOWER_UP>(.*) state UNKNOWN /m, '$1<NOARP>$2 state DOWN ');
+    }
+    const link = files['nodes/node-c/ip-link.txt']!;
+    const down = link.split('\n').find((l) => l.includes('tunl0@NONE: <NOARP> '))!;
+    const result = trace(files, { from: A, to: `${C}:8080` });
+    expect(result.verdict).toBe('blocked');
+    expect(hop(result, 'node-c')).toMatchObject({ status: 'blocked', summary: 'tunl0 is down on node-c: the IP-in-IP packets from node-a are not unwrapped' });
+    expect(hop(result, 'node-c').evidence[0]).toMatchObject({ file: 'nodes/node-c/ip-link.txt', line: lineOf(link, down) });
+  });
+
   it("a policy rule on the destination node that sends the pods' traffic elsewhere than the pod's veth", () => {
     const files = cluster({ routes: { 'node-c': ['default via 10.0.1.1 dev eth0 table 200'] } });
     files['nodes/node-c/ip-rule.txt'] = '0:\tfrom all lookup local\n100:\tfrom 10.244.0.0/24 lookup 200\n32766:\tfrom all lookup main\n32767:\tfrom all lookup default\n';

@@ -17,6 +17,13 @@ const strayPods = kubectlList(stray);
 const nowhere = [podOn('cart-845d9ff6b-mj9pc', 'node-b', '10.244.9.3')];
 const hostNetwork = pod({ namespace: 'kube-system', name: 'kube-proxy-r9wsk', node: 'node-b', hostIP: '10.0.1.12', ip: '10.0.1.12', hostNetwork: true });
 
+/** flannel VXLAN routes of node-a (ip route show, main table). */
+const nodeARoutes = `default via 10.0.1.1 dev eth0 proto static
+10.0.1.0/24 dev eth0 proto kernel scope link src 10.0.1.11
+10.244.0.0/24 dev cni0 proto kernel scope link src 10.244.0.1
+10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink
+10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink
+`;
 const calicoPools = `${JSON.stringify(
   {
     kind: 'IPPoolList',
@@ -70,6 +77,22 @@ ruleTester(podIpOutsideCidr, {
           ],
           severity: 'warning',
           messageMatch: /routed nowhere or to the wrong place/,
+        },
+      ],
+    },
+    {
+      name: 'an address in no node podCIDR that the other nodes route only by their default route: unreachable',
+      files: { ...flannel(nowhere), 'nodes/node-a/ip-route.txt': nodeARoutes, 'nodes/node-c/ip-route.txt': nodeARoutes.replace('10.244.2.0/24 via 10.244.2.0', '10.244.0.0/24 via 10.244.0.0').replace(/src 10\.0\.1\.11/g, 'src 10.0.1.13').replace('dev cni0 proto kernel scope link src 10.244.0.1', 'dev cni0 proto kernel scope link src 10.244.2.1') },
+      findings: [
+        {
+          subjects: ['Node/node-b', 'Pod/shop/cart-845d9ff6b-mj9pc'],
+          evidence: [
+            { file: 'cluster/nodes.json', line: podCidrLine('node-b') },
+            { file: 'cluster/pods.json', line: findLine(kubectlList(nowhere), '"podIPs": [', '"ip": "10.244.9.3"') },
+            { file: 'nodes/node-a/ip-route.txt', line: 1 },
+          ],
+          severity: 'critical',
+          messageMatch: /routed by no node: node-a, node-c send 10\.244\.9\.3 only to the default route \(default via 10\.0\.1\.1 dev eth0 proto static\)/,
         },
       ],
     },

@@ -66,7 +66,22 @@ ruleTester(rpFilterStrict, {
           ],
           severity: 'critical',
           titleMatch: /^Strict rp_filter on node-b drops pod traffic from node-c$/,
-          messageMatch: /from node-c's pods \(10\.244\.2\.7\) arriving on eth1 are dropped as spoofed\. node-c sends them via 10\.0\.2\.12, node-b's address on eth1; rp_filter strict on eth1: the route back to 10\.244\.2\.7 leaves through eth0/,
+          messageMatch: /from node-c's pods \(10\.244\.2\.7\) arriving on eth1 are dropped as spoofed\. node-c sends them via 10\.0\.2\.12, node-b's address on eth1; rp_filter strict on eth1: the route back to 10\.244\.2\.7 leaves through eth0 \(10\.244\.2\.0\/24 via 10\.0\.1\.13 dev eth0 proto bird\)\. Pods on node-b never see those packets, so connections from pods of 1 node time out\.$/,
+        },
+      ],
+    },
+    {
+      name: 'all = 0 but default = 1: eth1, created after boot, got strict filtering from default',
+      files: files(sysctl({ 'net.ipv4.conf.all.rp_filter': '0', 'net.ipv4.conf.default.rp_filter': '1' }), asymmetric),
+      findings: [
+        {
+          subjects: ['Node/node-b'],
+          evidence: [
+            { file: 'nodes/node-b/sysctl.txt', line: 3 },
+            { file: 'nodes/node-b/ip-route.txt', line: lineOf(nodeBRoutes, '10.244.2.0/24 via 10.0.1.13') },
+            { file: 'nodes/node-c/ip-route.txt', line: lineOf(asymmetric, '10.244.1.0/24 via 10.0.2.12') },
+          ],
+          messageMatch: /; eth1 has no rp_filter of its own in sysctl\.txt, so it was taken as net\.ipv4\.conf\.default\.rp_filter, which a device gets when it is created\.$/,
         },
       ],
     },
