@@ -4,17 +4,31 @@ import { inputs } from '../analyzer/engine/inputs.js';
 import { defineRule } from '../analyzer/engine/rule.js';
 import type { Severity } from '../analyzer/report/report.js';
 import { firstLine, listSome, plural } from './lib/list-text.js';
+import { machineKind, machineSubject } from './lib/node-subject.js';
 
 const MAX_EVIDENCE = 10;
 const MANIFEST = 'manifest.json';
 
-type Failure = 'forbidden' | 'not-found' | 'failed';
+type Failure = 'forbidden' | 'not-found' | 'absent-keys' | 'failed';
+
+/** sysctl's line for a key the kernel does not have; it exits non-zero but prints the other keys. */
+const CANNOT_STAT = /^sysctl: cannot stat \/proc\/sys\/(\S+?): No such file or directory$/;
+
+/** The sysctl keys of `cannot stat` lines, when stderr holds nothing else. */
+function absentSysctlKeys(item: ManifestItem): string[] | undefined {
+  if (item.error) return undefined;
+  const lines = (item.stderr ?? '').split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const keys = lines.map((line) => CANNOT_STAT.exec(line)?.[1]);
+  if (keys.length === 0 || keys.some((k) => k === undefined)) return undefined;
+  return keys.map((k) => k!.replaceAll('/', '.'));
+}
 
 function failed(item: ManifestItem): boolean {
   return (item.exitCode !== undefined && item.exitCode !== 0) || (item.error !== undefined && item.error !== '');
 }
 
 function classify(item: ManifestItem): Failure {
+  if (absentSysctlKeys(item)) return 'absent-keys';
   const text = `${item.stderr ?? ''}\n${item.error ?? ''}`;
   if (/\bforbidden\b/i.test(text)) return 'forbidden';
   if (item.exitCode === 127 || /command not found|executable file not found|: not found\b/i.test(text)) return 'not-found';
@@ -58,21 +72,44 @@ export default defineRule({
       const kind = classify(first);
       const command = first.command ?? `the command for ${first.path ?? 'an item'}`;
       const nodes = [...new Set(items.map((i) => i.node).filter((n): n is string => !!n))];
-      const where = nodes.length > 0 ? ` on ${nodes.length === 1 ? `node ${nodes[0]}` : `${plural(nodes.length, 'node')} (${listSome(nodes, 5)})`}` : '';
+      // A plain Docker host (or a --local capture) is a host, not a Kubernetes node.
+      const kinds = new Set(nodes.map((n) => machineKind(ctx.model, n)));
+      const noun = kinds.size === 1 ? [...kinds][0]! : kinds.size === 0 ? 'node' : 'node or host';
+      const nouns = kinds.size <= 1 ? `${noun}s` : 'nodes and hosts';
+      const where = nodes.length > 0 ? ` on ${nodes.length === 1 ? `${noun} ${nodes[0]}` : `${nodes.length} ${nouns} (${listSome(nodes, 5)})`}` : '';
       const stderr = firstLine(first.stderr);
       const how = [first.exitCode !== undefined ? `exit code ${first.exitCode}` : '', stderr, first.error && first.error !== stderr ? `error: ${first.error}` : '']
         .filter(Boolean)
         .join('; ');
       const paths = [...new Set(items.map((i) => i.path).filter((p): p is string => !!p))];
       const evidence: Evidence[] = items.slice(0, MAX_EVIDENCE).map((item) => {
-        const note = `${item.node ? `${item.node}: ` : ''}${command} failed`;
+        const note = `${item.node ? `${item.node}: ` : ''}${kind === 'absent-keys' ? `sysctl keys absent: ${absentSysctlKeys(item)?.join(', ') ?? ''}` : `${command} failed`}`;
         return manifestFile ? manifestFile.evidenceAtLine(failureLine(manifestFile, item), note) : makeEvidence(MANIFEST, item.line, '', note);
       });
-      const severity: Severity = kind === 'not-found' ? 'info' : 'warning';
+      const severity: Severity = kind === 'not-found' || kind === 'absent-keys' ? 'info' : 'warning';
       const canI = kind === 'forbidden' ? canICommand(first.stderr ?? first.error ?? '') : undefined;
+      const subjects = nodes.length > 0 ? nodes.map((n) => machineSubject(ctx.model, n)) : ['Bundle/manifest'];
+
+      if (kind === 'absent-keys') {
+        // Not a failed collection: the other keys were read, and each absent key is kept in the
+        // output as its `cannot stat` line, which the node checks read (br-netfilter-disabled).
+        const keys = absentSysctlKeys(first)!;
+        ctx.report({
+          subjects,
+          title: `The kernel${where} has no ${listSome(keys, 3)}`,
+          message: `\`${command}\`${paths.length > 0 ? ` (for ${listSome(paths, 3)})` : ''} exited ${first.exitCode ?? 'non-zero'}${where} only because ${keys.length === 1 ? 'this key does' : 'these keys do'} not exist: ${keys.join(', ')}. The other keys were read. ${
+            keys.some((k) => k.startsWith('net.bridge.')) ? 'net.bridge.* keys exist only while the br_netfilter module is loaded; br-netfilter-disabled says whether bridged pod traffic then bypasses iptables.' : 'The checks that read these keys treat them as absent.'
+          }`,
+          evidence,
+          remediation: 'nothing to collect again: the absent keys are a fact about the kernel, and the checks that need them say whether it matters',
+          severity,
+          data: { command: first.command, exitCode: first.exitCode, nodes, paths, kind, absentKeys: keys },
+        });
+        continue;
+      }
 
       ctx.report({
-        subjects: nodes.length > 0 ? nodes.map((n) => `Node/${n}`) : ['Bundle/manifest'],
+        subjects,
         title:
           kind === 'forbidden'
             ? `RBAC forbade \`${command}\`${where}`
@@ -87,7 +124,7 @@ export default defineRule({
           kind === 'forbidden'
             ? 'grant the collector\'s identity read access (get/list) to this resource, for example with a ClusterRole bound to it, and collect again'
             : kind === 'not-found'
-              ? `install the tool on the node${nodes.length > 1 ? 's' : ''} (or in the collector image) if its data is needed; where the feature is not used (ipvsadm on an iptables-mode node), this is expected`
+              ? `install the tool on the ${nodes.length > 1 ? nouns : noun} (or in the collector image) if its data is needed; where the feature is not used (ipvsadm on an iptables-mode node), this is expected`
               : 'run the command by hand where it failed to see why, fix the cause, and collect again',
         ...(canI ? { commands: [canI] } : {}),
         severity,

@@ -2,10 +2,12 @@ import type { Evidence } from '../analyzer/bundle/source-file.js';
 import { makeEvidence } from '../analyzer/bundle/source-file.js';
 import type { Bundle } from '../analyzer/bundle/bundle.js';
 import type { ParseIssue, ParseIssueCode } from '../analyzer/bundle/parse-issue.js';
+import type { AnalysisModel } from '../analyzer/engine/analysis-model.js';
 import { inputs } from '../analyzer/engine/inputs.js';
 import { defineRule } from '../analyzer/engine/rule.js';
 import type { Severity } from '../analyzer/report/report.js';
 import { plural } from './lib/list-text.js';
+import { machineSubject } from './lib/node-subject.js';
 
 const MAX_EVIDENCE = 10;
 
@@ -41,14 +43,14 @@ function isArchiveLevel(issue: ParseIssue): boolean {
 }
 
 /**
- * The subject a file's problems are about: the node or pod whose data it holds, else the
+ * The subject a file's problems are about: the node (or non-Kubernetes host) or pod whose data it holds, else the
  * bundle part (`Bundle/cluster`, `Bundle/manifest`, `Bundle/archive` for the archive itself).
  * Paths are not used as names: their slashes would read as a namespace.
  */
-function subjectOf(issue: ParseIssue): string {
+function subjectOf(model: AnalysisModel, issue: ParseIssue): string {
   if (isArchiveLevel(issue)) return 'Bundle/archive';
   const parts = issue.file.split('/');
-  if (parts[0] === 'nodes' && parts.length >= 3 && parts[1]) return `Node/${parts[1]}`;
+  if (parts[0] === 'nodes' && parts.length >= 3 && parts[1]) return machineSubject(model, parts[1]);
   if (parts[0] === 'pods' && parts.length >= 4 && parts[1] && parts[2]) return `Pod/${parts[1]}/${parts[2]}`;
   if (issue.file === 'manifest.json') return 'Bundle/manifest';
   return `Bundle/${parts.length > 1 ? parts[0] : issue.file.replace(/\.[^.]*$/, '')}`;
@@ -103,7 +105,7 @@ export default defineRule({
       const at = lines.length > 0 ? ` (line${lines.length === 1 ? '' : 's'} ${lines.slice(0, 5).join(', ')}${lines.length > 5 ? ', …' : ''})` : '';
       const deliberate = DELIBERATE_SKIPS.has(first.code);
       ctx.report({
-        subjects: [subjectOf(first)],
+        subjects: [subjectOf(ctx.model, first)],
         title: `${where}: ${CODE_LABELS[first.code] ?? first.code} (${first.code}${issues.length > 1 ? `, ${issues.length}×` : ''})`,
         message: `${plural(issues.length, 'problem')} reading ${where}${at}: ${first.message}${
           deliberate ? '; the reader skipped this entry on purpose' : '; checks that need this file saw only what could be read'

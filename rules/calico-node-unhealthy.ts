@@ -1,16 +1,25 @@
 import type { Evidence } from '../analyzer/bundle/source-file.js';
 import { CNI_NODE_FILES, nodeCnis } from '../analyzer/cni/node-cni.js';
 import { anyOf, inputs, nodeFile } from '../analyzer/engine/inputs.js';
-import { defineRule } from '../analyzer/engine/rule.js';
+import { defineRule, type CauseRef } from '../analyzer/engine/rule.js';
 import type { Pod } from '../analyzer/kube/types.js';
 import { setNodeCoverage } from './lib/node-coverage.js';
 import { explainNotReady } from './lib/pod-readiness.js';
+import { describeEvent, latestWarningEvents } from './lib/warning-events.js';
+
+/**
+ * The readiness probe's words when BIRD is fine but its BGP sessions are not:
+ * `calico/node is not ready: BIRD is not ready: BGP not established with 10.0.1.13`.
+ * The sessions are nearer the root (a firewall dropping TCP 179): calico-bgp-down explains it.
+ */
+const BGP_NOT_ESTABLISHED = /BGP not established/i;
 
 /**
  * calico-node runs Felix (policy, routes, interfaces) and BIRD (BGP) on every node. Reported
  * per node when its calico-node pod is not Ready (the pod's readiness probe runs
  * `calico-node -felix-ready -bird-ready`), or when `calicoctl node status` there says the Calico
  * process is not running, no BGP backend (BIRD/GoBGP) runs, or BIRD's socket does not answer.
+ * A pod whose probe fails only because BGP sessions are down is caused by calico-bgp-down.
  */
 export default defineRule({
   id: 'calico-node-unhealthy',
@@ -19,7 +28,9 @@ export default defineRule({
   description: 'calico-node pods not Ready, or Felix/BIRD not running',
   area: 'CNI health',
   requires: [anyOf(`nodes/*/${CNI_NODE_FILES.calicoNodeStatus}|pods`, nodeFile(CNI_NODE_FILES.calicoNodeStatus), inputs.pods)],
+  optional: [inputs.events],
   check(ctx) {
+    const events = latestWarningEvents(ctx.model.kube, 'Pod');
     const podsByNode = new Map<string, Pod[]>();
     for (const pod of ctx.model.kube.pods) {
       if (pod.labels['k8s-app'] !== 'calico-node' || !pod.nodeName || pod.terminating) continue;
@@ -34,12 +45,18 @@ export default defineRule({
       const sentences: string[] = [];
       const evidence: Evidence[] = [];
       const subjects = [`Node/${node}`];
+      const causedBy: CauseRef[] = [];
       for (const pod of podsByNode.get(node) ?? []) {
         if (pod.ready) continue;
         const why = explainNotReady(pod);
+        const event = events.get(`${pod.namespace}/${pod.name}`);
         subjects.push(pod.ref);
-        sentences.push(`pod ${pod.namespace}/${pod.name} is not Ready (${why.headline})${why.details.length > 0 ? `: ${why.details.slice(0, 2).join('; ')}` : ''}`);
+        sentences.push(
+          `pod ${pod.namespace}/${pod.name} is not Ready (${why.headline})${why.details.length > 0 ? `: ${why.details.slice(0, 2).join('; ')}` : ''}${event ? `; last warning event: ${describeEvent(event)}` : ''}`,
+        );
         evidence.push(...why.evidence.slice(0, 3));
+        if (event) evidence.push(event.source.at('message', `event ${event.reason ?? ''}`.trim()));
+        if (event && BGP_NOT_ESTABLISHED.test(event.message ?? '')) causedBy.push({ rule: 'calico-bgp-down', subject: `Node/${node}` });
       }
       const status = statusByNode.get(node);
       if (status) {
@@ -70,6 +87,7 @@ export default defineRule({
           `kubectl -n <namespace> logs <calico-node pod on ${node}> -c calico-node --tail=200`,
           `calicoctl node status   # on ${node}`,
         ],
+        causedBy,
         data: { node, pods: subjects.slice(1), status: status && { processRunning: status.value.processRunning, bgpBackendRunning: status.value.bgpBackendRunning } },
       });
     }

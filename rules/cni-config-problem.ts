@@ -15,6 +15,7 @@ import { nodeRoutings } from '../analyzer/routing/node-routing.js';
 import { ENCAPSULATION_OVERHEAD, expectedTunnels, podNetwork, TUNNEL_KIND_NAMES } from '../analyzer/routing/pod-network.js';
 import { listSome, plural } from './lib/list-text.js';
 import { setNodeCoverage } from './lib/node-coverage.js';
+import { machineSubject } from './lib/node-subject.js';
 
 /** The agent DaemonSets that install and serve each main plugin type. */
 const AGENTS: Record<string, string[]> = {
@@ -134,7 +135,7 @@ function reportNoConfig(ctx: RuleContext, entry: NodeCni, item: ManifestItem | u
   if (stuck.length > 0) symptoms.push(`${plural(stuck.length, 'pod')} on it ${stuck.length === 1 ? 'is' : 'are'} stuck in ContainerCreating (${listSome(stuck.map((p) => p.name), 3)})`);
   const others = dir?.ignored.length ? ` (only ${listSome(dir.ignored.map(baseName), 3)}, which the runtime does not read)` : '';
   ctx.report({
-    subjects: [`Node/${entry.node}`, ...stuck.slice(0, 5).map((p) => p.ref)],
+    subjects: [machineSubject(ctx.model, entry.node), ...stuck.map((p) => p.ref)],
     title: `No CNI configuration on ${entry.node}`,
     message:
       `/etc/cni/net.d on ${entry.node} holds no network configuration${others}: the container runtime cannot set up pod networking, so no pod sandbox can start there` +
@@ -154,6 +155,10 @@ interface StuckPod {
   evidence: Evidence;
 }
 
+/**
+ * Pods of the node waiting in ContainerCreating. Findings that explain them name every one as a
+ * subject (not just the first few): each pod's pod-not-ready finding links to its cause by it.
+ */
 function stuckPods(model: AnalysisModel, node: string): StuckPod[] {
   const stuck: StuckPod[] = [];
   for (const pod of podsOnNode(model, node)) {
@@ -188,7 +193,7 @@ function reportBlocking(ctx: RuleContext, nodeName: string, dir: CniConfigDir, f
   const fatal = first.problems.filter((p) => p.fatal);
   const next = dir.effective;
   ctx.report({
-    subjects: [`Node/${nodeName}`],
+    subjects: [machineSubject(ctx.model, nodeName)],
     title: `${first.fileName} on ${nodeName} cannot be loaded and sorts first`,
     message:
       `${first.fileName} is the first configuration in /etc/cni/net.d on ${nodeName} and libcni rejects it: ${fatal.map((p) => `line ${p.line}: ${p.message}`).join('; ')}. ` +
@@ -206,7 +211,7 @@ function reportPluginProblems(ctx: RuleContext, nodeName: string, config: CniCon
   const problems = config.problems.filter((p) => !p.fatal);
   if (problems.length === 0) return;
   ctx.report({
-    subjects: [`Node/${nodeName}`],
+    subjects: [machineSubject(ctx.model, nodeName)],
     title: `The CNI configuration in force on ${nodeName} (${config.fileName}) has values its plugin cannot use`,
     message: `${config.fileName} on ${nodeName}: ${problems.map((p) => `line ${p.line}: ${p.message}`).join('; ')}. The runtime loads the file, but the plugin fails on every pod sandbox it is asked to create.`,
     evidence: problems.map((p) => makeEvidence(config.file, p.line, ctx.model.bundle.get(config.file)?.lineText(p.line) ?? '', p.message)),
@@ -243,7 +248,7 @@ function reportConflicts(ctx: RuleContext, nodeName: string, dir: CniConfigDir, 
   const stuck = wrongWinner ? stuckPods(ctx.model, nodeName) : [];
   for (const pod of stuck.slice(0, 3)) evidence.push(pod.evidence);
   ctx.report({
-    subjects: [`Node/${nodeName}`, ...stuck.slice(0, 5).map((p) => p.ref)],
+    subjects: [machineSubject(ctx.model, nodeName), ...stuck.map((p) => p.ref)],
     title: wrongWinner
       ? `${nodeName} uses the leftover ${effective.fileName} instead of ${runningIgnored[0]!.fileName}`
       : `${nodeName} has ${plural(ignored.length + 1, 'CNI configuration')} of different CNIs; ${effective.fileName} wins`,
@@ -270,7 +275,7 @@ function reportMissingPortmap(ctx: RuleContext, nodeName: string, config: CniCon
   }
   if (users.length === 0) return;
   ctx.report({
-    subjects: [`Node/${nodeName}`, ...[...new Set(users.map((u) => u.pod.ref))].slice(0, 5)],
+    subjects: [machineSubject(ctx.model, nodeName), ...[...new Set(users.map((u) => u.pod.ref))].slice(0, 5)],
     title: `${plural(users.length, 'hostPort')} on ${nodeName} without the portmap plugin`,
     message: `${config.fileName} on ${nodeName} chains ${listSome(config.plugins.map((p) => p.type || '(no type)'), 5)} and no portmap plugin (no plugin with the portMappings capability), so the runtime's port mappings are dropped: ${listSome(users.map((u) => `${u.pod.namespace}/${u.pod.name} hostPort ${u.port}`), 4)} ${users.length === 1 ? 'is' : 'are'} never opened on the node.`,
     evidence: [makeEvidence(config.file, config.line, lineOf(ctx, config.file, config.line), `chain: ${config.plugins.map((p) => p.type).join(', ')}`), ...users.slice(0, 4).map((u) => u.evidence)],
@@ -297,7 +302,7 @@ function reportMtu(ctx: RuleContext, nodeName: string, config: CniConfig): void 
   const mtuPath = plugin.options.mtu !== undefined ? `${prefixed(plugin, 'mtu')}` : `${prefixed(plugin, 'delegate.mtu')}`;
   const underlayEvidence = routing.interfaceEvidence(underlay.name, `${underlay.name} mtu ${underlayMtu}`);
   ctx.report({
-    subjects: [`Node/${nodeName}`],
+    subjects: [machineSubject(ctx.model, nodeName)],
     title: `CNI MTU ${plugin.mtu} on ${nodeName} exceeds the ${limit} the underlay carries`,
     message: `${config.fileName} gives pods an MTU of ${plugin.mtu} (plugin ${plugin.type}), but the largest packet that crosses between nodes is ${limit} (${why}): pods send packets up to ${plugin.mtu} bytes that are dropped (or need fragments) on the way; small requests work, large responses and TLS handshakes hang.`,
     evidence: [config.source.at(mtuPath, `mtu ${plugin.mtu}`), ...(underlayEvidence ? [underlayEvidence] : []), ...tunnels.slice(0, 1).map((t) => t.evidence)],
@@ -322,7 +327,7 @@ function reportIpamSubnet(ctx: RuleContext, nodeName: string, config: CniConfig)
     });
     if (outside.length === 0) continue;
     ctx.report({
-      subjects: [`Node/${nodeName}`],
+      subjects: [machineSubject(ctx.model, nodeName)],
       title: `host-local IPAM on ${nodeName} hands out ${listSome(outside, 2)}, not its podCIDR ${node.podCIDRs.join(', ')}`,
       message: `${config.fileName} on ${nodeName} configures host-local IPAM with ${listSome(outside, 3)}, outside the node's podCIDR ${node.podCIDRs.join(', ')}: the other nodes route ${node.podCIDRs.join(', ')} to ${nodeName}, so pods given addresses from ${outside[0]} cannot be reached from other nodes (and may clash with another node's pods).`,
       evidence: [config.source.at(`${ipam.path}`, `ipam subnet ${outside[0]}`), node.source.at(Array.isArray(node.raw?.spec?.podCIDRs) ? 'spec.podCIDRs[0]' : 'spec.podCIDR', `${nodeName} podCIDR ${node.podCIDRs[0]}`)],

@@ -194,11 +194,9 @@ function exampleFromCluster(model: AnalysisModel, dns: ClusterDns): ExampleName 
   const counts = new Map<string, { count: number; pod: Pod; evidence: Evidence }>();
   for (const pod of model.kube.pods) {
     if (!usesClusterDns(dns, pod)) continue;
-    const containers: any[] = Array.isArray(pod.raw?.spec?.containers) ? pod.raw.spec.containers : [];
-    containers.forEach((container, c) => {
-      const env: any[] = Array.isArray(container?.env) ? container.env : [];
-      env.forEach((variable, e) => {
-        if (typeof variable?.value !== 'string') return;
+    pod.containers.forEach((container, c) => {
+      container.env.forEach((variable, e) => {
+        if (variable.value === undefined) return;
         for (const match of variable.value.matchAll(HOST_IN_VALUE)) {
           const host = match[1]!.toLowerCase();
           if (!isOutsideName(model, dns, host)) continue;

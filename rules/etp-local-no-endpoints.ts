@@ -17,8 +17,9 @@ const MAX_NODE_SUBJECTS = 20;
 /**
  * externalTrafficPolicy=Local sends external traffic (NodePort, externalIPs, LoadBalancer IPs)
  * only to endpoints on the node it arrives at, to keep the client's address. A node without a
- * usable local endpoint DROPs it ("has no local endpoints"; an IPVS virtual server without real
- * servers). A cloud load balancer's health check on healthCheckNodePort steers around such
+ * usable local endpoint DROPs it ("has no local endpoints": clients time out); in IPVS mode its
+ * virtual server has no real server and the kernel answers ICMP port unreachable (clients get
+ * connection refused). A cloud load balancer's health check on healthCheckNodePort steers around such
  * nodes; NodePort clients, DNS round-robin to node addresses and L2 announcements do not.
  * Read from the API; the nodes' DROP lines are cited when their data plane was collected.
  */
@@ -66,13 +67,19 @@ export default defineRule({
       const serving = nodeNames.filter((n) => !withoutLocal.has(n));
       const entries = externalEntries(service);
       const dropLines: Evidence[] = [];
+      // IPVS nodes refuse rather than drop: a virtual server without real servers makes the
+      // kernel answer ICMP port unreachable (ip_vs_leave; see trace-ipvs.ts).
+      const refusingNodes = new Set<string>();
       for (const state of kubeProxyStates(model).nodes) {
         if (!withoutLocal.has(state.node)) continue;
         for (const view of state.views) {
           for (const frontend of view.programmed.frontends.values()) {
             if (view.programmed.servicePortOfFrontend.get(frontend.key)?.ref?.service !== service) continue;
             if (frontend.kind === 'cluster-ip' || (frontend.action !== 'drop' && frontend.action !== 'blackhole')) continue;
-            dropLines.push({ ...frontend.evidence.at(-1)!, note: `${state.node}: ${describeFrontend(frontend)} ${frontend.action === 'drop' ? 'DROPped' : 'has no real server'}` });
+            const ipvs = frontend.action === 'blackhole' && state.mode === 'ipvs';
+            if (ipvs) refusingNodes.add(state.node);
+            const what = frontend.action === 'drop' ? 'DROPped' : ipvs ? 'has no real server: ICMP port unreachable' : 'has no real server';
+            dropLines.push({ ...frontend.evidence.at(-1)!, note: `${state.node}: ${describeFrontend(frontend)} ${what}` });
           }
         }
       }
@@ -83,14 +90,21 @@ export default defineRule({
       // hundreds of such Services, all healthy).
       const steeredByHealthCheck =
         !everyNode && service.type === 'LoadBalancer' && service.healthCheckNodePort !== undefined && service.lbIngress.length > 0 && service.externalIPs.length === 0;
-      const healthCheck = service.healthCheckNodePort !== undefined ? ` A load balancer that health-checks port ${service.healthCheckNodePort} skips those nodes (they answer 503); NodePort clients and anything else sending to their addresses are dropped.` : '';
+      const healthCheck = service.healthCheckNodePort !== undefined ? ` A load balancer that health-checks port ${service.healthCheckNodePort} skips those nodes (they answer 503); NodePort clients and anything else sending to their addresses are not served.` : '';
+      const refusing = lacking.filter((n) => refusingNodes.has(n));
+      const fate =
+        refusing.length === 0
+          ? 'dropped (clients time out)'
+          : refusing.length === lacking.length
+            ? 'refused (IPVS: the virtual server has no real server and the kernel answers ICMP port unreachable; clients get connection refused)'
+            : `dropped (clients time out), or refused on ${listSome(refusing, 4)} (IPVS answers ICMP port unreachable)`;
       const hosts = [...new Set(usableEndpoints.map((e) => e.nodeName ?? '(no node)'))];
       ctx.report({
         subjects: [service.ref, ...lacking.slice(0, MAX_NODE_SUBJECTS).map((n) => `Node/${n}`)],
         title: everyNode
           ? `Service ${name} has externalTrafficPolicy=Local but no node has a local endpoint`
           : `Service ${name} has externalTrafficPolicy=Local and ${plural(lacking.length, 'node')} without a local endpoint`,
-        message: `${entries.join(', ')} ${entries.length === 1 ? 'goes' : 'go'} only to endpoints on the receiving node; ${listSome(lacking, 6)} ${lacking.length === 1 ? 'has' : 'have'} none (endpoints run on ${listSome(hosts, 4)}), so external traffic arriving there is dropped${everyNode ? ' — on every node, so the Service is unreachable from outside' : `; only ${listSome(serving, 4)} ${serving.length === 1 ? 'serves' : 'serve'} it`}.${healthCheck}`,
+        message: `${entries.join(', ')} ${entries.length === 1 ? 'goes' : 'go'} only to endpoints on the receiving node; ${listSome(lacking, 6)} ${lacking.length === 1 ? 'has' : 'have'} none (endpoints run on ${listSome(hosts, 4)}), so external traffic arriving there is ${fate}${everyNode ? ' — on every node, so the Service is unreachable from outside' : `; only ${listSome(serving, 4)} ${serving.length === 1 ? 'serves' : 'serve'} it`}.${healthCheck}`,
         evidence: uniqueEvidence([
           service.source.at('spec.externalTrafficPolicy', 'externalTrafficPolicy: Local'),
           ...dropLines.slice(0, 4),

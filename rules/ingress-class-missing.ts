@@ -2,7 +2,7 @@ import type { Evidence } from '../analyzer/bundle/source-file.js';
 import { inputs } from '../analyzer/engine/inputs.js';
 import { defineRule } from '../analyzer/engine/rule.js';
 import { objectPath } from '../analyzer/kube/object-path.js';
-import type { Ingress, IngressClass } from '../analyzer/kube/types.js';
+import type { Ingress, IngressClass, Pod } from '../analyzer/kube/types.js';
 import { describeSighting, findControllers, isRunning } from './lib/controller-sightings.js';
 import { knownIngressController } from './lib/ingress-controllers.js';
 import { listSome, plural } from './lib/list-text.js';
@@ -113,8 +113,7 @@ export default defineRule({
   },
 });
 
-function readyConditionPath(pod: { raw: any }): string {
-  const conditions = pod.raw?.status?.conditions;
-  const index = Array.isArray(conditions) ? conditions.findIndex((c: { type?: string }) => c?.type === 'Ready') : -1;
+function readyConditionPath(pod: Pod): string {
+  const index = pod.conditions.findIndex((c) => c.type === 'Ready');
   return index >= 0 ? `status.conditions[${index}].status` : 'status.phase';
 }

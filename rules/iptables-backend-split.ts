@@ -9,6 +9,7 @@ import { reconstructIptables } from '../analyzer/kubeproxy/reconstruct-iptables.
 import { servicePortIndex } from '../analyzer/kubeproxy/service-port-index.js';
 import { listSome, plural } from './lib/list-text.js';
 import { kubeProxyCommands, uniqueEvidence } from './lib/kube-proxy-sync.js';
+import { machineSubject } from './lib/node-subject.js';
 
 /**
  * Rules live in both iptables backends on one node: the legacy (xt) tables and the nf_tables
@@ -41,7 +42,7 @@ export default defineRule({
         const serviceChainsBoth = [dataplane.iptablesLegacy, dataplane.iptablesNft].every((d) => d !== undefined && d.serviceChains > 0);
         const copy = serviceChainsBoth ? staleCopy(model, dataplane) : undefined;
         ctx.report({
-          subjects: [`Node/${node}`],
+          subjects: [machineSubject(model, node)],
           title: `${node} has iptables rules in both the legacy and the nf_tables backend`,
           message: `KUBE-* rules sit in ${describe.join(' and ')}. The kernel evaluates both backends, but iptables-save of one never shows the other's rules${proxy?.backend ? `; kube-proxy's Service rules are in ${proxy.backend} (${proxy.file.path.split('/').pop()})` : ''}${serviceChainsBoth ? `; both hold kube-proxy Service chains, so one of them is a copy the running kube-proxy no longer maintains${copy && copy.addresses.length > 0 ? ` — ${copy.file} still DNATs to ${listSome(copy.addresses, 5)}, which ${copy.addresses.length === 1 ? 'is no longer an endpoint' : 'are no longer endpoints'}` : ''}` : ''}. Components that picked different backends (kube-proxy's image, kubelet, the CNI, a host firewall) cannot see each other's rules, and a DROP policy or stale rule in one backend breaks traffic the other one allows.`,
           evidence: uniqueEvidence([...holders.map((h) => ({ ...h.evidence, note: `${h.backend}: ${h.how}` })), ...(copy?.evidence ?? []), ...(backend.legacyWarning ? [backend.legacyWarning] : [])]),
@@ -52,7 +53,7 @@ export default defineRule({
         });
       } else if (backend.legacyWarning && !dataplane.iptablesLegacy) {
         ctx.report({
-          subjects: [`Node/${node}`],
+          subjects: [machineSubject(model, node)],
           title: `${node}: iptables-nft-save reports legacy tables too`,
           message: `iptables-nft-save on ${node} warns that iptables-legacy tables are present; iptables-legacy-save was not collected, so whether they hold rules (and which) cannot be told from this bundle.`,
           evidence: [backend.legacyWarning],

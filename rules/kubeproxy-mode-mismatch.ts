@@ -6,6 +6,7 @@ import { readKubeProxyConfig } from '../analyzer/kubeproxy/kube-proxy-config.js'
 import { nodeDataplanes } from '../analyzer/kubeproxy/node-dataplane.js';
 import { listSome, plural } from './lib/list-text.js';
 import { kubeProxyCommands, uniqueEvidence } from './lib/kube-proxy-sync.js';
+import { coveredByReplacement, kubeProxyRulesOrReplacement } from './lib/kube-proxy-replacement.js';
 
 /**
  * The proxy mode a node runs (read from its dumps: KUBE-SVC/SEP chains → iptables, IPVS virtual
@@ -20,9 +21,10 @@ export default defineRule({
   severity: 'warning',
   description: 'The kube-proxy ConfigMap mode disagrees with what the node runs, or a node runs two modes',
   area: 'kube-proxy mode',
-  requires: [inputs.configMaps, dataplaneInputs.kubeProxyRules],
+  requires: [inputs.configMaps, kubeProxyRulesOrReplacement],
   optional: [dataplaneInputs.ipvsadm, dataplaneInputs.ipsetSave, inputs.daemonSets],
   check(ctx) {
+    if (coveredByReplacement(ctx)) return;
     const model = ctx.model;
     const config = readKubeProxyConfig(model.kube);
     const dataplanes = nodeDataplanes(model).nodes;

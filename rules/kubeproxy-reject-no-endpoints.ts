@@ -8,6 +8,7 @@ import { kubeProxyStates } from '../analyzer/kubeproxy/kube-proxy-state.js';
 import type { Service } from '../analyzer/kube/types.js';
 import { listSome } from './lib/list-text.js';
 import { setNodeCoverage, uniqueEvidence } from './lib/kube-proxy-sync.js';
+import { coveredByReplacement, kubeProxyRulesOrReplacement } from './lib/kube-proxy-replacement.js';
 
 interface Refusal {
   node: string;
@@ -29,9 +30,10 @@ export default defineRule({
   severity: 'critical',
   description: "Nodes REJECT or DROP a Service's traffic because it has no endpoints",
   area: 'kube-proxy rules',
-  requires: [inputs.services, inputs.serviceEndpoints, dataplaneInputs.kubeProxyRules],
+  requires: [inputs.services, inputs.serviceEndpoints, kubeProxyRulesOrReplacement],
   optional: [dataplaneInputs.ipvsadm, dataplaneInputs.ipsetSave],
   check(ctx) {
+    if (coveredByReplacement(ctx)) return;
     const states = kubeProxyStates(ctx.model);
     const byService = new Map<Service, Refusal[]>();
     for (const state of states.nodes) {

@@ -6,6 +6,7 @@ import { dataplaneInputs } from '../analyzer/kubeproxy/dataplane-inputs.js';
 import { kubeProxyStates } from '../analyzer/kubeproxy/kube-proxy-state.js';
 import { listSome, plural } from './lib/list-text.js';
 import { kubeProxyCommands, nodeSyncs, serviceNamespace, serviceSubject, setNodeCoverage, uniqueEvidence } from './lib/kube-proxy-sync.js';
+import { coveredByReplacement, kubeProxyRulesOrReplacement } from './lib/kube-proxy-replacement.js';
 
 /** Above this many Services missing on one node, one finding sums the node up. */
 const MAX_SERVICES_PER_NODE = 10;
@@ -22,9 +23,10 @@ export default defineRule({
   severity: 'critical',
   description: "A Service port or endpoint the API has is absent from a node's kube-proxy rules",
   area: 'kube-proxy rules',
-  requires: [inputs.services, inputs.serviceEndpoints, dataplaneInputs.kubeProxyRules],
+  requires: [inputs.services, inputs.serviceEndpoints, kubeProxyRulesOrReplacement],
   optional: [dataplaneInputs.ipvsadm, dataplaneInputs.ipsetSave],
   check(ctx) {
+    if (coveredByReplacement(ctx)) return;
     const model = ctx.model;
     const states = kubeProxyStates(model);
     const syncs = nodeSyncs(states);
@@ -43,7 +45,13 @@ export default defineRule({
       }
       if (byService.size === 0) continue;
       const sync = syncs.get(node);
-      const causedBy: CauseRef[] = sync?.stuck ? [{ rule: 'kubeproxy-rules-stale', subject: `Node/${node}` }] : [];
+      // A node whose kube-proxy stopped syncing: its stuck finding explains everything missing
+      // there. Otherwise a Service both missing new and keeping old rules on this node is one
+      // sync that did not happen: the stale finding of the same node and Service explains it.
+      const causesOf = (services: readonly string[]): CauseRef[] =>
+        sync?.stuck
+          ? [{ rule: 'kubeproxy-rules-stale', subject: `Node/${node}` }]
+          : services.filter((service) => sync?.staleServices.has(service)).map((service) => ({ rule: 'kubeproxy-rules-stale', subject: `Node/${node}`, alsoAbout: [service] }));
       const commands = kubeProxyCommands(model.kube, node);
       const peers = sync?.inSyncPeers ?? [];
       const peerNote = peers.length > 0 ? `; ${listSome(peers, 3)} ${peers.length === 1 ? 'has' : 'have'} these rules` : '';
@@ -58,7 +66,7 @@ export default defineRule({
           evidence: uniqueEvidence(entries.flatMap((e) => e.evidence)),
           remediation: `check that kube-proxy runs on ${node} and look at its log for sync errors; restarting it rewrites every rule`,
           commands,
-          causedBy,
+          causedBy: causesOf([...byService.keys()]),
           data: { node, mode: state.mode, services: [...byService.keys()] },
         });
         continue;
@@ -79,7 +87,7 @@ export default defineRule({
             : `kube-proxy on ${node} has not applied the current state of ${name}: look at its log for iptables-restore or sync errors, and restart it`,
           commands,
           severity: frontendMissing ? 'critical' : 'warning',
-          causedBy,
+          causedBy: causesOf([subject]),
           data: {
             node,
             mode: state.mode,

@@ -5,6 +5,7 @@ import { dataplaneInputs } from '../analyzer/kubeproxy/dataplane-inputs.js';
 import { kubeProxyStates } from '../analyzer/kubeproxy/kube-proxy-state.js';
 import { listSome, plural } from './lib/list-text.js';
 import { kubeProxyCommands, nodeSyncs, serviceNamespace, serviceSubject, setNodeCoverage, uniqueEvidence } from './lib/kube-proxy-sync.js';
+import { coveredByReplacement, kubeProxyRulesOrReplacement } from './lib/kube-proxy-replacement.js';
 
 /**
  * A node's data plane keeps what the API no longer has: DNAT to addresses that are no longer
@@ -21,9 +22,10 @@ export default defineRule({
   severity: 'critical',
   description: "A node's kube-proxy rules DNAT to old endpoints or keep Services that no longer exist",
   area: 'kube-proxy rules',
-  requires: [inputs.services, inputs.serviceEndpoints, dataplaneInputs.kubeProxyRules],
+  requires: [inputs.services, inputs.serviceEndpoints, kubeProxyRulesOrReplacement],
   optional: [dataplaneInputs.ipvsadm, dataplaneInputs.ipsetSave],
   check(ctx) {
+    if (coveredByReplacement(ctx)) return;
     const model = ctx.model;
     const states = kubeProxyStates(model);
     const syncs = nodeSyncs(states);

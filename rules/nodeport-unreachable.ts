@@ -175,7 +175,8 @@ function describeFailure(outcome: TraceOutcome, nftMap: TraceStep | undefined): 
   if (last?.kind === 'ipvs' && outcome.fate !== 'unknown') {
     return {
       kind: 'dropped',
-      sentence: `is ${outcome.fate} by IPVS at virtual server ${last.chain}${last.note ? ` (${last.note})` : ''}`,
+      // ip_vs_leave answers ICMP port unreachable for a virtual server without a usable real server (trace-ipvs.ts).
+      sentence: `is ${outcome.fate} by IPVS at virtual server ${last.chain}${last.note ? ` (${last.note})` : ''}${outcome.fate === 'rejected' ? ': the kernel answers ICMP port unreachable, so clients get connection refused at once' : ''}`,
       remedy: 'kube-proxy has not given the virtual server the Service\'s endpoints as real servers: read its log and restart it (see kubeproxy-rules-missing)',
       steps: [last],
     };

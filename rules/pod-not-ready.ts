@@ -84,8 +84,12 @@ export default defineRule({
         commands,
         severity: serviceDown ? 'critical' : 'warning',
         // A configuration that makes the pod crash (a CoreDNS forwarding loop) names the pod
-        // as its subject; linked only when such a finding exists.
-        causedBy: [{ rule: 'corefile-problem', subject: pod.ref }],
+        // as its subject; so does a CNI configuration that keeps its sandbox from being set up
+        // (the pod stuck in ContainerCreating). Linked only when such a finding exists.
+        causedBy: [
+          { rule: 'corefile-problem', subject: pod.ref },
+          ...(waitsForSandbox(pod) ? [{ rule: 'cni-config-problem', subject: pod.ref }] : []),
+        ],
         data: {
           services: services.map((s) => s.ref),
           phase: pod.phase,
@@ -95,6 +99,11 @@ export default defineRule({
     }
   },
 });
+
+/** A container still waiting in ContainerCreating: the pod's network sandbox has not been set up. */
+function waitsForSandbox(pod: Pod): boolean {
+  return pod.containerStatuses.some((status) => status.state.kind === 'waiting' && status.state.reason === 'ContainerCreating');
+}
 
 function remediationFor(reasons: string[], headline: string): string {
   if (reasons.some((r) => r === 'ImagePullBackOff' || r === 'ErrImagePull' || r === 'InvalidImageName')) return 'fix the image name or tag, or the image pull secret, so the kubelet can pull the image';

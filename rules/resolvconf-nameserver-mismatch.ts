@@ -95,10 +95,9 @@ function needsClusterNames(dns: ClusterDns, pod: Pod, search: string[]): string 
   const domain = dns.clusterDomain.toLowerCase();
   const clusterSearch = search.find((s) => s.toLowerCase().replace(/\.$/, '').endsWith(domain));
   if (clusterSearch) return `its search list has ${clusterSearch}`;
-  const containers: any[] = Array.isArray(pod.raw?.spec?.containers) ? pod.raw.spec.containers : [];
-  for (const container of containers) {
-    for (const env of Array.isArray(container?.env) ? container.env : []) {
-      const value = typeof env?.value === 'string' ? env.value : '';
+  for (const container of pod.containers) {
+    for (const env of container.env) {
+      const value = env.value ?? '';
       if (new RegExp(`\\.svc(\\.${domain.replaceAll('.', '\\.')})?\\b`, 'i').test(value)) return `its environment names a cluster Service (${env.name}=${value})`;
     }
   }

@@ -130,7 +130,6 @@ function familiesIn(entries: EndpointEntry[]): Set<AddressFamily> | undefined {
 }
 
 function podIPEvidence(pod: Pod, ip: string, note: string): Evidence {
-  const podIPs = pod.raw?.status?.podIPs;
-  const index = Array.isArray(podIPs) ? podIPs.findIndex((p: { ip?: string }) => p?.ip === ip) : -1;
+  const index = pod.podIPsListed ? pod.podIPs.indexOf(ip) : -1;
   return pod.source.at(index >= 0 ? `status.podIPs[${index}].ip` : 'status.podIP', note);
 }

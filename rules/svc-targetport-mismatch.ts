@@ -21,10 +21,8 @@ interface DeclaredPort {
 function declaredPorts(pod: Pod): DeclaredPort[] {
   const declared: DeclaredPort[] = [];
   pod.containers.forEach((c, i) => c.ports.forEach((port, k) => declared.push({ container: c.name, port, portsPath: `spec.containers[${i}].ports`, index: k })));
-  const rawInit = pod.raw?.spec?.initContainers;
   pod.initContainers.forEach((c, i) => {
-    const sidecar = Array.isArray(rawInit) && rawInit[i]?.name === c.name && rawInit[i]?.restartPolicy === 'Always';
-    if (sidecar) c.ports.forEach((port, k) => declared.push({ container: c.name, port, portsPath: `spec.initContainers[${i}].ports`, index: k }));
+    if (c.restartPolicy === 'Always') c.ports.forEach((port, k) => declared.push({ container: c.name, port, portsPath: `spec.initContainers[${i}].ports`, index: k }));
   });
   return declared;
 }

@@ -3,6 +3,7 @@
  * value or throw InvalidArgumentError, which commander prints as a usage error.
  */
 import { InvalidArgumentError } from 'commander';
+import { parseIpAddress } from '../netfilter/ip-cidr.js';
 
 const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
@@ -24,6 +25,19 @@ export function parseCount(text: string): number {
     throw new InvalidArgumentError(`expected a positive whole number such as 200000 or 200k, got "${text}".`);
   }
   return count;
+}
+
+/** An IPv4 or IPv6 address, kept as written. */
+export function parseIp(text: string): string {
+  if (!parseIpAddress(text)) throw new InvalidArgumentError(`expected an IPv4 or IPv6 address, got "${text}".`);
+  return text;
+}
+
+/** A TCP/UDP/SCTP port: 1 to 65535. */
+export function parsePort(text: string): number {
+  const port = /^\d{1,5}$/.test(text.trim()) ? Number(text) : NaN;
+  if (!(port >= 1 && port <= 65535)) throw new InvalidArgumentError(`expected a port number from 1 to 65535, got "${text}".`);
+  return port;
 }
 
 /** For repeatable options that also take comma-separated lists: `--rule a,b --rule c`. */

@@ -71,12 +71,25 @@ function buildNodeCnis(model: AnalysisModel): NodeCni[] {
     if (weaveStatus) entry.weaveStatus = weaveStatus;
     const weaveReport = read(CNI_NODE_FILES.weaveReport, parseWeaveReport);
     if (weaveReport) entry.weaveReport = weaveReport;
-    const cniFiles = model.bundle.list(`nodes/${node}/${CNI_NODE_FILES.cniConfigDir}`);
-    if (cniFiles.length > 0) {
-      const parsed = readCniConfigDir(cniFiles);
-      for (const file of cniFiles) addParseIssuesOnce(model, file.path, parsed.issues.filter((issue) => issue.file === file.path));
-      entry.cniConfigs = parsed.value;
-    }
+    const cniConfigs = nodeCniConfigs(model).get(node);
+    if (cniConfigs) entry.cniConfigs = cniConfigs;
     return entry;
+  });
+}
+
+const NODE_CNI_CONFIGS_FACET = 'cni/node-cni-configs';
+
+/** Each node's /etc/cni/net.d files parsed, by node name (nodes without any are left out). */
+export function nodeCniConfigs(model: AnalysisModel): ReadonlyMap<string, CniConfigDir> {
+  return model.facet(NODE_CNI_CONFIGS_FACET, (m) => {
+    const byNode = new Map<string, CniConfigDir>();
+    for (const node of m.bundle.nodeNames()) {
+      const cniFiles = m.bundle.list(`nodes/${node}/${CNI_NODE_FILES.cniConfigDir}`);
+      if (cniFiles.length === 0) continue;
+      const parsed = readCniConfigDir(cniFiles);
+      for (const file of cniFiles) addParseIssuesOnce(m, file.path, parsed.issues.filter((issue) => issue.file === file.path));
+      byNode.set(node, parsed.value);
+    }
+    return byNode;
   });
 }

@@ -12,6 +12,11 @@ import type { InputSpec } from './inputs.js';
 export interface CauseRef {
   rule: string;
   subject: string;
+  /**
+   * Further subjects the cause must also name: a finding about (node-b, Service cart) is
+   * explained by the finding about the same node and Service, not by every finding about node-b.
+   */
+  alsoAbout?: string[];
 }
 
 export interface FindingDraft {
@@ -35,8 +40,12 @@ export interface RuleContext {
   /** True when `namespace` is in scope. Cluster-scoped things ('' namespace) always are. */
   inScope(namespace: string): boolean;
   report(finding: FindingDraft): void;
-  /** Say how much was checked ("3 of 3 nodes"), or that only part of the input was there. */
-  setCoverage(status: CoverageStatus, detail: string): void;
+  /**
+   * Say how much was checked ("3 of 3 nodes"), or that only part of the input was there.
+   * `optionalUnused`: the rule read none of its optional inputs (it had nothing to check), so
+   * the detail does not go on to name the absent ones.
+   */
+  setCoverage(status: CoverageStatus, detail: string, options?: { optionalUnused?: boolean }): void;
 }
 
 export interface Rule {

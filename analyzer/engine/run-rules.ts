@@ -52,6 +52,7 @@ export function runRules(model: AnalysisModel, rules: readonly Rule[], options: 
     }
     let status: CoverageEntry['status'] = 'checked';
     let detail: string | undefined;
+    let optionalUnused = false;
     let count = 0;
     const ctx: RuleContext = {
       model,
@@ -61,9 +62,10 @@ export function runRules(model: AnalysisModel, rules: readonly Rule[], options: 
         count++;
         drafts.push({ rule, draft });
       },
-      setCoverage(s, d) {
+      setCoverage(s, d, options) {
         status = s;
         detail = d;
+        optionalUnused = options?.optionalUnused ?? false;
       },
     };
     try {
@@ -74,7 +76,7 @@ export function runRules(model: AnalysisModel, rules: readonly Rule[], options: 
       coverage.push({ area: rule.area, rule: rule.id, status: 'error', detail: `internal error: ${err?.message ?? String(error)}` });
       continue;
     }
-    const absentOptional = (rule.optional ?? []).filter((input) => !input.isCollected(model));
+    const absentOptional = optionalUnused ? [] : (rule.optional ?? []).filter((input) => !input.isCollected(model));
     let text = detail ?? (count === 0 ? 'no problem found' : `${count} finding${count === 1 ? '' : 's'}`);
     if (absentOptional.length > 0) text += `; not collected: ${absentOptional.map((m) => m.paths).join(', ')}`;
     coverage.push({ area: rule.area, rule: rule.id, status, detail: text });
@@ -106,7 +108,9 @@ function linkAndOrder(drafts: DraftWithRule[]): Finding[] {
   const causeIdx: number[][] = drafts.map(({ draft }, i) => {
     const found = new Set<number>();
     for (const ref of draft.causedBy ?? ([] as CauseRef[])) {
-      for (const j of byRuleSubject.get(`${ref.rule}\u0000${ref.subject}`) ?? []) if (j !== i) found.add(j);
+      for (const j of byRuleSubject.get(`${ref.rule}\u0000${ref.subject}`) ?? []) {
+        if (j !== i && (ref.alsoAbout ?? []).every((subject) => drafts[j]!.draft.subjects.includes(subject))) found.add(j);
+      }
     }
     return [...found];
   });

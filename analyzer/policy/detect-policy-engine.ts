@@ -9,7 +9,7 @@
  * engine is assumed to enforce upstream semantics, and says so.
  */
 import type { Evidence } from '../bundle/source-file.js';
-import { makeEvidence } from '../bundle/source-file.js';
+import { clusterCni, CNI_AGENT_DAEMONSETS, type CniAgent } from '../cni/cluster-cni.js';
 import type { AnalysisModel } from '../engine/analysis-model.js';
 import type { Pod, Workload } from '../kube/types.js';
 import { UPSTREAM_SEMANTICS, type KubernetesSemantics } from './k8s-network-policy.js';
@@ -34,29 +34,30 @@ export interface PolicyEngine {
 interface Signature {
   cni: string;
   kind: PolicyEngineKind;
-  daemonSets: string[];
+  /** Its agents' DaemonSets (cluster-cni.ts names them). */
+  agents: CniAgent[];
   /** Pod labels that mark the agent's pods. */
   podLabels: [string, string][];
-  /** `type` of a plugin in the node's CNI config. */
+  /** `type` of a plugin in the node's CNI config (one of CNI_PLUGIN_TYPES). */
   cniTypes: string[];
   adminNetworkPolicies: boolean | undefined;
 }
 
 /** In order of precedence: the first that is present decides. */
 const SIGNATURES: Signature[] = [
-  { cni: 'cilium', kind: 'cilium', daemonSets: ['cilium', 'anetd'], podLabels: [['k8s-app', 'cilium']], cniTypes: ['cilium-cni'], adminNetworkPolicies: false },
-  { cni: 'calico', kind: 'calico', daemonSets: ['calico-node', 'canal'], podLabels: [['k8s-app', 'calico-node'], ['k8s-app', 'canal']], cniTypes: ['calico'], adminNetworkPolicies: undefined },
-  { cni: 'antrea', kind: 'kubernetes', daemonSets: ['antrea-agent'], podLabels: [['component', 'antrea-agent']], cniTypes: ['antrea'], adminNetworkPolicies: true },
-  { cni: 'ovn-kubernetes', kind: 'kubernetes', daemonSets: ['ovnkube-node'], podLabels: [['app', 'ovnkube-node']], cniTypes: ['ovn-k8s-cni-overlay'], adminNetworkPolicies: true },
-  { cni: 'kube-network-policies', kind: 'kubernetes', daemonSets: ['kube-network-policies'], podLabels: [['app', 'kube-network-policies']], cniTypes: [], adminNetworkPolicies: undefined },
-  { cni: 'weave-net', kind: 'kubernetes', daemonSets: ['weave-net'], podLabels: [['name', 'weave-net']], cniTypes: ['weave-net'], adminNetworkPolicies: false },
-  { cni: 'kube-router', kind: 'kubernetes', daemonSets: ['kube-router'], podLabels: [['k8s-app', 'kube-router']], cniTypes: [], adminNetworkPolicies: false },
-  { cni: 'azure-npm', kind: 'kubernetes', daemonSets: ['azure-npm'], podLabels: [['k8s-app', 'azure-npm']], cniTypes: [], adminNetworkPolicies: false },
+  { cni: 'cilium', kind: 'cilium', agents: ['cilium'], podLabels: [['k8s-app', 'cilium']], cniTypes: ['cilium-cni'], adminNetworkPolicies: false },
+  { cni: 'calico', kind: 'calico', agents: ['calico', 'canal'], podLabels: [['k8s-app', 'calico-node'], ['k8s-app', 'canal']], cniTypes: ['calico'], adminNetworkPolicies: undefined },
+  { cni: 'antrea', kind: 'kubernetes', agents: ['antrea'], podLabels: [['component', 'antrea-agent']], cniTypes: ['antrea'], adminNetworkPolicies: true },
+  { cni: 'ovn-kubernetes', kind: 'kubernetes', agents: ['ovn-kubernetes'], podLabels: [['app', 'ovnkube-node']], cniTypes: ['ovn-k8s-cni-overlay'], adminNetworkPolicies: true },
+  { cni: 'kube-network-policies', kind: 'kubernetes', agents: ['kube-network-policies'], podLabels: [['app', 'kube-network-policies']], cniTypes: [], adminNetworkPolicies: undefined },
+  { cni: 'weave-net', kind: 'kubernetes', agents: ['weave'], podLabels: [['name', 'weave-net']], cniTypes: ['weave-net'], adminNetworkPolicies: false },
+  { cni: 'kube-router', kind: 'kubernetes', agents: ['kube-router'], podLabels: [['k8s-app', 'kube-router']], cniTypes: [], adminNetworkPolicies: false },
+  { cni: 'azure-npm', kind: 'kubernetes', agents: ['azure-npm'], podLabels: [['k8s-app', 'azure-npm']], cniTypes: [], adminNetworkPolicies: false },
   // kindnet enforces policies from kind v0.24 on (kube-network-policies built in); see below.
-  { cni: 'kindnet', kind: 'kubernetes', daemonSets: ['kindnet'], podLabels: [['app', 'kindnet']], cniTypes: [], adminNetworkPolicies: undefined },
+  { cni: 'kindnet', kind: 'kubernetes', agents: ['kindnet'], podLabels: [['app', 'kindnet']], cniTypes: [], adminNetworkPolicies: undefined },
   // The AWS VPC CNI enforces policies only with its node agent container (see below).
-  { cni: 'aws-vpc-cni', kind: 'none', daemonSets: ['aws-node'], podLabels: [['k8s-app', 'aws-node']], cniTypes: ['aws-cni'], adminNetworkPolicies: false },
-  { cni: 'flannel', kind: 'none', daemonSets: ['kube-flannel-ds', 'kube-flannel', 'flannel', 'kube-flannel-ds-amd64'], podLabels: [['app', 'flannel']], cniTypes: ['flannel'], adminNetworkPolicies: false },
+  { cni: 'aws-vpc-cni', kind: 'none', agents: ['aws-vpc-cni'], podLabels: [['k8s-app', 'aws-node']], cniTypes: ['aws-cni'], adminNetworkPolicies: false },
+  { cni: 'flannel', kind: 'none', agents: ['flannel'], podLabels: [['app', 'flannel']], cniTypes: ['flannel'], adminNetworkPolicies: false },
 ];
 
 /** Namespaces where CNI agents run. */
@@ -191,13 +192,16 @@ function enforces(signature: Signature, seen: Sighting[]): boolean | undefined {
 
 function findSightings(model: AnalysisModel): Sighting[] {
   const kube = model.kube;
+  const cni = clusterCni(model);
   const sightings: Sighting[] = [];
+  const byAgent = new Map<CniAgent, Signature>();
+  for (const signature of SIGNATURES) for (const agent of signature.agents) byAgent.set(agent, signature);
   const dsNames = new Map<string, Signature>();
-  for (const signature of SIGNATURES) for (const name of signature.daemonSets) dsNames.set(name, signature);
+  for (const [agent, signature] of byAgent) for (const name of CNI_AGENT_DAEMONSETS[agent]) dsNames.set(name, signature);
 
-  for (const ds of kube.daemonSets) {
-    const signature = dsNames.get(ds.name);
-    if (signature) sightings.push({ signature, evidence: ds.source.at('metadata.name', `DaemonSet ${ds.namespace}/${ds.name}`), daemonSet: ds });
+  for (const { agent, daemonSet, evidence } of cni.agentDaemonSets) {
+    const signature = byAgent.get(agent);
+    if (signature) sightings.push({ signature, evidence, daemonSet });
   }
   for (const namespace of AGENT_NAMESPACES) {
     const seen = new Set<Signature>();
@@ -208,16 +212,9 @@ function findSightings(model: AnalysisModel): Sighting[] {
       sightings.push({ signature, evidence: pod.source.at('metadata.labels', `pod ${pod.namespace}/${pod.name}`), pod });
     }
   }
-  for (const file of model.bundle.list('nodes/')) {
-    if (!/^nodes\/[^/]+\/cni\/[^/]+$/.test(file.path)) continue;
-    for (const signature of SIGNATURES) {
-      for (const type of signature.cniTypes) {
-        const at = file.text.indexOf(`"type": "${type}"`) >= 0 ? file.text.indexOf(`"type": "${type}"`) : file.text.indexOf(`"type":"${type}"`);
-        if (at < 0) continue;
-        const line = file.lineOf(at);
-        sightings.push({ signature, evidence: makeEvidence(file.path, line, file.lineText(line), `CNI plugin ${type}`) });
-      }
-    }
+  for (const { type, evidence } of cni.pluginTypeMentions) {
+    const signature = SIGNATURES.find((s) => s.cniTypes.includes(type));
+    if (signature) sightings.push({ signature, evidence });
   }
   return sightings;
 }

@@ -8,18 +8,16 @@
  * - Cilium: `evaluateCiliumDirection`, which merges CiliumNetworkPolicies, clusterwide policies
  *   and the Kubernetes policies per endpoint (deny rules first, identities instead of pod IPs).
  *
- * Their inputs (resources read from `cluster/calico/` and `cluster/cilium/`, cilium-config) are
- * facets: read once per model, their parse issues joining the model's.
+ * Their inputs (the resources of policy-resources.ts, shared with the policy rules, and
+ * cilium-config) are read once per model.
  */
 import type { AnalysisModel } from '../engine/analysis-model.js';
 import type { KubeModel } from '../kube/types.js';
-import { readCalicoResources } from './calico/calico-resources.js';
-import type { CalicoResources } from './calico/calico-types.js';
 import { evaluateCalicoDirection } from './calico/evaluate-calico.js';
-import { readCiliumResources } from './cilium/cilium-resources.js';
 import { evaluateCiliumDirection, type CiliumDirectionInput } from './cilium/evaluate-cilium.js';
 import type { PolicyEngine } from './detect-policy-engine.js';
 import { evaluateKubernetesDirection } from './k8s-network-policy.js';
+import { calicoResources, ciliumResources } from './policy-resources.js';
 import type { DirectionEvaluator } from './policy-types.js';
 
 export const CALICO_EVALUATOR_FACET = 'policy.calico-evaluator';
@@ -28,9 +26,7 @@ export const CILIUM_EVALUATOR_FACET = 'policy.cilium-evaluator';
 /** Calico's evaluator over `cluster/calico/*`, read once. */
 function calicoEvaluator(model: AnalysisModel): DirectionEvaluator {
   return model.facet(CALICO_EVALUATOR_FACET, (m): DirectionEvaluator => {
-    const read = readCalicoResources(m.bundle);
-    m.parseIssues.push(...read.issues);
-    const resources: CalicoResources = read.value;
+    const resources = calicoResources(m);
     const kube = m.kube;
     const serviceBackends = (namespace: string, name: string) => {
       const service = kube.service(namespace, name);
@@ -44,13 +40,12 @@ function calicoEvaluator(model: AnalysisModel): DirectionEvaluator {
 /** Cilium's evaluator over `cluster/cilium/*` and cilium-config, read once. */
 function ciliumEvaluator(model: AnalysisModel): DirectionEvaluator {
   return model.facet(CILIUM_EVALUATOR_FACET, (m): DirectionEvaluator => {
-    const read = readCiliumResources(m.bundle);
-    m.parseIssues.push(...read.issues);
+    const resources = ciliumResources(m);
     const kube = m.kube;
     const config = kube.configMap('kube-system', 'cilium-config') ?? kube.configMaps.find((c) => c.name === 'cilium-config');
     const mode = config?.data['enable-policy'];
     const base: Omit<CiliumDirectionInput, 'direction' | 'flow'> = {
-      resources: read.value,
+      resources,
       k8sPolicies: kube.networkPolicies,
       namespaceOf: kube.namespace,
       enforcementMode: mode === 'always' || mode === 'never' ? mode : 'default',

@@ -20,11 +20,12 @@
 import type { Evidence } from '../bundle/source-file.js';
 import { makeEvidence } from '../bundle/source-file.js';
 import { parseCalicoIpPoolList, type CalicoIpPool } from '../cni/parse-calico-ippools.js';
-import { readCniConfigDir, type CniConfig } from '../cni/parse-cni-config.js';
+import { agentDaemonSet, clusterCni, cniDevice, CNI_AGENT_DAEMONSETS, effectiveCniConfig, type AgentDaemonSet } from '../cni/cluster-cni.js';
+import type { CniConfig } from '../cni/parse-cni-config.js';
 import type { AnalysisModel } from '../engine/analysis-model.js';
 import { objectPath } from '../kube/object-path.js';
 import type { Node, Workload } from '../kube/types.js';
-import { addParseIssuesOnce, nodeRoutings } from './node-routing.js';
+import { addParseIssuesOnce } from './node-routing.js';
 
 export type PodNetworkCni = 'calico' | 'canal' | 'flannel' | 'cilium' | 'weave' | 'aws-vpc-cni' | 'azure' | 'kindnet' | 'bridge' | 'unknown';
 
@@ -90,16 +91,10 @@ export function expectedTunnels(network: PodNetwork, node: string): ExpectedTunn
   return network.tunnels.filter((t) => t.nodes === undefined || t.nodes.has(node));
 }
 
-const DAEMONSETS: [PodNetworkCni, string[]][] = [
-  ['cilium', ['cilium', 'anetd']],
-  ['canal', ['canal']],
-  ['calico', ['calico-node']],
-  ['weave', ['weave-net']],
-  ['flannel', ['kube-flannel-ds', 'kube-flannel', 'flannel', 'kube-flannel-ds-amd64']],
-  ['aws-vpc-cni', ['aws-node']],
-  ['azure', ['azure-cni', 'azure-cns']],
-  ['kindnet', ['kindnet']],
-];
+const DAEMONSETS: [PodNetworkCni, readonly string[]][] = (['cilium', 'canal', 'calico', 'weave', 'flannel', 'aws-vpc-cni', 'azure', 'kindnet'] as const).map((cni) => [
+  cni,
+  CNI_AGENT_DAEMONSETS[cni],
+]);
 
 /** The plugin that creates the pod interface, by its CNI `type`. */
 const CNI_TYPES: Record<string, PodNetworkCni> = {
@@ -200,9 +195,9 @@ export function detectPodNetwork(model: AnalysisModel): PodNetwork {
 }
 
 function identifyCni(model: AnalysisModel): Detection {
-  const kube = model.kube;
-  const daemonSet = (names: string[]) => kube.daemonSets.find((d) => names.includes(d.name));
-  const dsEvidence = (ds: Workload) => ds.source.at('metadata.name', `DaemonSet ${ds.namespace}/${ds.name}`);
+  const cni = clusterCni(model);
+  const daemonSet = (names: readonly string[]) => agentDaemonSet(cni, names);
+  const found = (agent: AgentDaemonSet | undefined) => (agent ? { daemonSet: agent.daemonSet } : {});
 
   const config = effectiveCniConfig(model);
   const mainType = config?.plugins[0]?.type;
@@ -212,54 +207,25 @@ function identifyCni(model: AnalysisModel): Detection {
     const evidence = [makeEvidence(config.file, plugin.line, lineText(model, config.file, plugin.line), `CNI plugin ${plugin.type} creates the pod interface`)];
     // Canal writes a calico plugin config; flannel moves the packets.
     if (fromConfig === 'calico') {
-      const canal = daemonSet(['canal']) ?? (kube.daemonSets.some((d) => d.name === 'calico-node') ? undefined : daemonSet(['kube-flannel-ds', 'kube-flannel', 'flannel']));
-      if (canal) return { cni: 'canal', evidence: [...evidence, dsEvidence(canal)], daemonSet: canal, config };
+      const canal = daemonSet(['canal']) ?? (daemonSet(['calico-node']) ? undefined : daemonSet(['kube-flannel-ds', 'kube-flannel', 'flannel']));
+      if (canal) return { cni: 'canal', evidence: [...evidence, canal.evidence], daemonSet: canal.daemonSet, config };
       const calico = daemonSet(['calico-node']);
-      return { cni: 'calico', evidence: calico ? [...evidence, dsEvidence(calico)] : evidence, ...(calico ? { daemonSet: calico } : {}), config };
+      return { cni: 'calico', evidence: calico ? [...evidence, calico.evidence] : evidence, ...found(calico), config };
     }
-    if (fromConfig === 'bridge' && daemonSet(['kindnet'])) {
-      const kindnet = daemonSet(['kindnet'])!;
-      return { cni: 'kindnet', evidence: [...evidence, dsEvidence(kindnet)], daemonSet: kindnet, config };
-    }
-    const names = DAEMONSETS.find(([cni]) => cni === fromConfig)?.[1] ?? [];
+    const kindnet = fromConfig === 'bridge' ? daemonSet(['kindnet']) : undefined;
+    if (kindnet) return { cni: 'kindnet', evidence: [...evidence, kindnet.evidence], daemonSet: kindnet.daemonSet, config };
+    const names = DAEMONSETS.find(([name]) => name === fromConfig)?.[1] ?? [];
     const ds = daemonSet(names);
-    return { cni: fromConfig, evidence: ds ? [...evidence, dsEvidence(ds)] : evidence, ...(ds ? { daemonSet: ds } : {}), config };
+    return { cni: fromConfig, evidence: ds ? [...evidence, ds.evidence] : evidence, ...found(ds), config };
   }
-  for (const [cni, names] of DAEMONSETS) {
+  for (const [name, names] of DAEMONSETS) {
     const ds = daemonSet(names);
-    if (ds) return { cni, evidence: [dsEvidence(ds)], daemonSet: ds, ...(config ? { config } : {}) };
+    if (ds) return { cni: name, evidence: [ds.evidence], daemonSet: ds.daemonSet, ...(config ? { config } : {}) };
   }
   // Last resort: the devices a CNI leaves on the node.
-  for (const routing of nodeRoutings(model).nodes) {
-    for (const iface of routing.interfaces) {
-      const cni: PodNetworkCni | undefined =
-        iface.name === 'tunl0' || iface.name.startsWith('vxlan.calico') || iface.name.startsWith('cali')
-          ? 'calico'
-          : /^flannel[.-]/.test(iface.name)
-            ? 'flannel'
-            : iface.name === 'cilium_host'
-              ? 'cilium'
-              : iface.name === 'weave'
-                ? 'weave'
-                : undefined;
-      if (!cni) continue;
-      const evidence = routing.interfaceEvidence(iface.name, `${iface.name} is ${cniDisplayName(cni)}'s device`);
-      return { cni, evidence: evidence ? [evidence] : [] };
-    }
-  }
+  const device = cniDevice(model, (name, iface) => `${iface} is ${cniDisplayName(name)}'s device`);
+  if (device) return { cni: device.cni, evidence: device.evidence ? [device.evidence] : [] };
   return { cni: 'unknown', evidence: [] };
-}
-
-/** The configuration the runtime uses on the first node that has CNI files. */
-function effectiveCniConfig(model: AnalysisModel): CniConfig | undefined {
-  for (const node of model.bundle.nodeNames()) {
-    const files = model.bundle.list(`nodes/${node}/cni/`);
-    if (files.length === 0) continue;
-    const parsed = readCniConfigDir(files);
-    for (const file of files) addParseIssuesOnce(model, file.path, parsed.issues.filter((i) => i.file === file.path));
-    if (parsed.value.effective) return parsed.value.effective;
-  }
-  return undefined;
 }
 
 function lineText(model: AnalysisModel, path: string, line: number): string {

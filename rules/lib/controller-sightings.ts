@@ -57,6 +57,8 @@ export function findControllers(kube: KubeModel, signatures: readonly Controller
     for (const [image, pods] of podsByImage(kube)) {
       if (signature.image.test(image)) for (const pod of pods) matched.add(pod);
     }
+    // Most signatures match no image: then there are no pods to walk in model order.
+    if (matched.size === 0) continue;
     for (const pod of kube.pods) {
       if (!matched.has(pod)) continue;
       const s = sightingOf(signature);

@@ -27,10 +27,9 @@ export interface NotReadyExplanation {
   evidence: Evidence[];
 }
 
-/** Index of a condition in the pod's status.conditions, read from the raw object. */
+/** Index of a condition in the pod's status.conditions (the model keeps their order). */
 function conditionIndex(pod: Pod, type: string): number {
-  const conditions = pod.raw?.status?.conditions;
-  return Array.isArray(conditions) ? conditions.findIndex((c: { type?: string }) => c?.type === type) : -1;
+  return pod.conditions.findIndex((c) => c.type === type);
 }
 
 function conditionEvidence(pod: Pod, type: string, field: 'status' | 'reason' | 'message', note: string): Evidence | undefined {
@@ -111,8 +110,7 @@ function describeContainer(pod: Pod, status: ContainerStatus): { problem: Contai
 
 /** Sidecars are init containers with restartPolicy Always: they keep running. */
 function isSidecar(pod: Pod, name: string): boolean {
-  const spec = pod.raw?.spec?.initContainers;
-  return Array.isArray(spec) && spec.some((c: { name?: string; restartPolicy?: string }) => c?.name === name && c.restartPolicy === 'Always');
+  return pod.initContainers.some((c) => c.name === name && c.restartPolicy === 'Always');
 }
 
 function initContainerDone(pod: Pod, status: ContainerStatus): boolean {
@@ -164,10 +162,7 @@ export function explainNotReady(pod: Pod): NotReadyExplanation {
 
   const ready = pod.conditions.find((c) => c.type === 'Ready');
   if (containers.length === 0) {
-    const gates = Array.isArray(pod.raw?.spec?.readinessGates)
-      ? pod.raw.spec.readinessGates.map((g: { conditionType?: string }) => g?.conditionType).filter(Boolean)
-      : [];
-    const failingGates = gates.filter((g: string) => pod.conditions.find((c) => c.type === g)?.status !== 'True');
+    const failingGates = pod.readinessGates.filter((g) => pod.conditions.find((c) => c.type === g)?.status !== 'True');
     if (failingGates.length > 0) {
       headline = `readiness gate ${failingGates[0]} not True`;
       details.push(`all containers are ready, but readiness gate${failingGates.length === 1 ? '' : 's'} ${failingGates.join(', ')} ${failingGates.length === 1 ? 'is' : 'are'} not True`);

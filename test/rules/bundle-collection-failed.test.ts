@@ -55,6 +55,27 @@ const differentErrors = manifest([
   { path: 'nodes/node-b/conntrack-stats.txt', node: 'node-b', command: 'conntrack -S', exitCode: 124, durationMs: 30000, stderr: '', error: 'timed out after 30s' },
 ]);
 
+// br_netfilter not loaded: sysctl prints the other keys and exits non-zero for the two absent ones.
+const bridgeKeysAbsent =
+  'sysctl: cannot stat /proc/sys/net/bridge/bridge-nf-call-iptables: No such file or directory\nsysctl: cannot stat /proc/sys/net/bridge/bridge-nf-call-ip6tables: No such file or directory\n';
+const sysctlCommand =
+  'sysctl net.ipv4.ip_forward net.ipv4.conf.all.rp_filter net.ipv4.conf.default.rp_filter net.ipv4.conf.all.route_localnet net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables net.netfilter.nf_conntrack_count net.netfilter.nf_conntrack_max net.ipv4.ip_local_port_range net.ipv4.tcp_retries2 net.core.somaxconn';
+const sysctlItem = (node: string, stderr: string): Item => ({ path: `nodes/${node}/sysctl.txt`, node, command: sysctlCommand, exitCode: 255, durationMs: 4, stderr });
+const absentKeys = manifest([ok('node-a'), sysctlItem('node-a', bridgeKeysAbsent)]);
+const sysctlDenied = manifest([sysctlItem('node-a', `${bridgeKeysAbsent}sysctl: permission denied on key "net.netfilter.nf_conntrack_count"\n`)]);
+// `netdump collect --local` on a Docker host: no cluster/, the host is not a Kubernetes node.
+const dockerHost = `${JSON.stringify(
+  {
+    format: 'netdump/v1',
+    createdAt: '2026-11-26T10:00:00Z',
+    collector: { name: 'netdump', version: '0.1.0' },
+    collection: { mode: 'local', nodes: ['docker-01'], timeoutSeconds: 30, durationMs: 655, interrupted: false, problems: [] },
+    items: [{ path: 'nodes/docker-01/netstat-s.txt', node: 'docker-01', command: 'netstat -s', exitCode: 127, durationMs: 2, stderr: 'sh: netstat: not found', error: 'command not found' }],
+  },
+  null,
+  2,
+)}\n`;
+
 /** The evidence is the item's exitCode line, the member that shows the failure. */
 const itemLine = (text: string, path: string) => findLine(text, `"path": "${path}"`, '"exitCode"');
 
@@ -90,6 +111,43 @@ ruleTester(bundleCollectionFailed, {
           severity: 'warning',
           titleMatch: /^RBAC forbade `kubectl get networkpolicies\.networking\.k8s\.io -A -o json`$/,
           messageMatch: /cannot list resource "networkpolicies".*not allowed to read this resource/,
+        },
+      ],
+    },
+    {
+      name: 'sysctl exits non-zero only for keys the kernel lacks: information about the node, not a failed collection',
+      files: { 'manifest.json': absentKeys },
+      findings: [
+        {
+          subjects: ['Node/node-a'],
+          evidence: [{ file: 'manifest.json', line: itemLine(absentKeys, 'nodes/node-a/sysctl.txt') }],
+          severity: 'info',
+          titleMatch: /^The kernel on node node-a has no net\.bridge\.bridge-nf-call-iptables, net\.bridge\.bridge-nf-call-ip6tables$/,
+          messageMatch: /exited 255 on node node-a only because these keys do not exist.*br_netfilter module is loaded; br-netfilter-disabled says/,
+        },
+      ],
+    },
+    {
+      name: 'sysctl with another error besides absent keys is still a failed collection',
+      files: { 'manifest.json': sysctlDenied },
+      findings: [
+        {
+          subjects: ['Node/node-a'],
+          evidence: [{ file: 'manifest.json', line: itemLine(sysctlDenied, 'nodes/node-a/sysctl.txt') }],
+          severity: 'warning',
+          titleMatch: /^`sysctl .*` failed on node node-a$/,
+        },
+      ],
+    },
+    {
+      name: 'a Docker host captured alone is a host, not a node',
+      files: { 'manifest.json': dockerHost },
+      findings: [
+        {
+          subjects: ['Host/docker-01'],
+          evidence: [{ file: 'manifest.json', line: itemLine(dockerHost, 'nodes/docker-01/netstat-s.txt') }],
+          severity: 'info',
+          titleMatch: /^`netstat -s` is not installed on host docker-01$/,
         },
       ],
     },

@@ -286,7 +286,7 @@ ruleTester(nodeportUnreachable, {
         {
           subjects: ['Node/node-b', 'Service/shop/web'],
           evidence: [{ file: 'nodes/node-b/ipvsadm.txt', line: lineOf(withoutRealServers, 'TCP  10.0.1.12:31080 rr') }, { file: 'cluster/services.json', line: nodePortLine }],
-          messageMatch: /^A new connection from outside to 10\.0\.1\.12:31080\/tcp is rejected by IPVS at virtual server TCP 10\.0\.1\.12:31080/,
+          messageMatch: /^A new connection from outside to 10\.0\.1\.12:31080\/tcp is rejected by IPVS at virtual server TCP 10\.0\.1\.12:31080 \(no real servers\): the kernel answers ICMP port unreachable, so clients get connection refused at once/,
         },
       ],
     },

@@ -3,13 +3,13 @@ import { writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { analyzeBundle } from '../../analyze.js';
 import { DEFAULT_LIMITS, type BundleLimits } from '../../bundle/bundle.js';
-import { BundleReadError, readBundle } from '../../bundle/read-bundle.js';
 import { FORMAT_NAMES, renderers, type FormatName } from '../../report/renderers.js';
 import { SEVERITIES, type Severity } from '../../report/report.js';
 import { allRules } from '../../../rules/index.js';
 import type { CliIo } from '../cli-io.js';
 import { shouldUseColor } from '../color-support.js';
 import { exitCodeFor } from '../exit-code.js';
+import { readCommandBundle } from '../load-bundle.js';
 import { collectList, formatSize, parseCount, parseSize } from '../parse-options.js';
 import { describeUnknownRules } from '../unknown-rules.js';
 
@@ -50,15 +50,8 @@ export function registerAnalyzeCommand(program: Command, io: CliIo): void {
       if (flags.maxTotalSize !== undefined) limits.maxTotalBytes = flags.maxTotalSize;
       if (flags.maxEntries !== undefined) limits.maxEntries = flags.maxEntries;
 
-      let bundle;
-      try {
-        bundle = await readBundle(bundlePath, limits);
-      } catch (error) {
-        if (!(error instanceof BundleReadError)) throw error;
-        io.err(`netdump: ${error.message}\n`);
-        io.setExitCode(2);
-        return;
-      }
+      const bundle = await readCommandBundle(io, bundlePath, limits);
+      if (!bundle) return;
 
       const report = analyzeBundle(bundle, { ruleIds, namespaces: flags.namespace ?? [] });
       const color = flags.output === undefined && shouldUseColor(io.stdoutIsTTY, io.env);

@@ -10,11 +10,10 @@
  * lookup fails, 2 usage error, unreadable bundle or a pod the bundle does not hold.
  */
 import { Option, type Command } from 'commander';
-import { buildModel } from '../../analyze.js';
-import { BundleReadError, readBundle } from '../../bundle/read-bundle.js';
 import { explainLookup } from '../../dns/explain-lookup.js';
 import { lookupJson, renderLookupText } from '../../dns/render-dns-lookup.js';
 import type { CliIo } from '../cli-io.js';
+import { failCommand, loadCommandModel } from '../load-bundle.js';
 
 const DNS_FORMATS = ['human', 'json'] as const;
 const LIBCS = ['glibc', 'musl'] as const;
@@ -40,22 +39,13 @@ export function registerDnsCommand(program: Command, io: CliIo): void {
       if (parts.length !== 2 || !parts[0] || !parts[1]) usage(`--from ${flags.from}: expected <namespace>/<pod>`);
       if (name.trim() === '' || /\s/.test(name) || name.startsWith('.') || name.includes('..')) usage(`${JSON.stringify(name)} is not a DNS name`);
 
-      let bundle;
-      try {
-        bundle = await readBundle(bundlePath);
-      } catch (error) {
-        if (!(error instanceof BundleReadError)) throw error;
-        io.err(`netdump: ${error.message}\n`);
-        io.setExitCode(2);
-        return;
-      }
-      const model = buildModel(bundle);
+      const model = await loadCommandModel(io, bundlePath);
+      if (!model) return;
       const [namespace, podName] = parts as [string, string];
       const pod = model.kube.pod(namespace, podName);
       if (!pod) {
         const known = model.kube.collected.has('pods') ? `no pod ${namespace}/${podName} in the bundle` : 'the bundle has no cluster/pods.json';
-        io.err(`netdump: ${known}\n`);
-        io.setExitCode(2);
+        failCommand(io, known);
         return;
       }
       const explanation = explainLookup(model, pod, name, flags.libc ? { libc: flags.libc } : {});

@@ -7,13 +7,13 @@
  *   netdump path b.tgz --from shop/frontend-5997b69cc8-d2pms --to 10.96.14.7:80 --format json
  *   netdump path docker.tgz --from shop-web-1 --to shop-api-1:8080
  */
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { buildModel } from '../../analyze.js';
-import { BundleReadError, readBundle } from '../../bundle/read-bundle.js';
+import { Option, type Command } from 'commander';
 import type { PathProtocol, PathRequest, PathResult } from '../../path/path-types.js';
 import { pathJson, renderPathText } from '../../path/render-path.js';
 import { tracePath } from '../../path/trace-path.js';
 import type { CliIo } from '../cli-io.js';
+import { failCommand, loadCommandModel } from '../load-bundle.js';
+import { parsePort } from '../parse-options.js';
 
 const FORMATS = ['human', 'json'] as const;
 const PROTOCOLS: readonly PathProtocol[] = ['tcp', 'udp'];
@@ -24,12 +24,6 @@ interface PathFlags {
   proto: PathProtocol;
   port?: number;
   format: (typeof FORMATS)[number];
-}
-
-function parsePort(text: string): number {
-  const port = /^\d{1,5}$/.test(text.trim()) ? Number(text) : NaN;
-  if (!(port >= 1 && port <= 65535)) throw new InvalidArgumentError(`expected a port number from 1 to 65535, got "${text}".`);
-  return port;
 }
 
 /** 0 when the path works, 1 when it is blocked, drops large packets, or cannot be decided. */
@@ -54,22 +48,14 @@ export function registerPathCommand(program: Command, io: CliIo): void {
         'or an unknown pod or container (near names are suggested).',
     )
     .action(async (bundlePath: string, flags: PathFlags) => {
-      let bundle;
-      try {
-        bundle = await readBundle(bundlePath);
-      } catch (error) {
-        if (!(error instanceof BundleReadError)) throw error;
-        io.err(`netdump: ${error.message}\n`);
-        io.setExitCode(2);
-        return;
-      }
+      const model = await loadCommandModel(io, bundlePath);
+      if (!model) return;
       const request: PathRequest = { from: flags.from, to: flags.to, proto: flags.proto };
       if (flags.port !== undefined) request.port = flags.port;
-      const result = tracePath(buildModel(bundle), request);
+      const result = tracePath(model, request);
       if ('error' in result) {
         const hint = result.suggestions.length > 0 ? `\ndid you mean: ${result.suggestions.join(', ')}?` : '';
-        io.err(`netdump: ${result.error}${hint}\n`);
-        io.setExitCode(2);
+        failCommand(io, `${result.error}${hint}`);
         return;
       }
       io.out(flags.format === 'json' ? `${JSON.stringify(pathJson(result), null, 2)}\n` : renderPathText(result));

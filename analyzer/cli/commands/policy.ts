@@ -9,13 +9,12 @@
  * unreadable bundle or a flow naming what the bundle does not hold.
  */
 import { Option, type Command } from 'commander';
-import { buildModel } from '../../analyze.js';
-import { BundleReadError, readBundle } from '../../bundle/read-bundle.js';
 import { evaluateResolved } from '../../policy/evaluate.js';
 import { matrixJson, reachabilityMatrix, renderMatrixText } from '../../policy/reachability-matrix.js';
 import { renderVerdictText, verdictJson } from '../../policy/render-policy-verdict.js';
 import { parsePortSpec, resolveFlowQuery, type FlowQuery } from '../../policy/resolve-flow.js';
 import type { CliIo } from '../cli-io.js';
+import { failCommand, loadCommandModel } from '../load-bundle.js';
 import { collectList } from '../parse-options.js';
 
 const POLICY_FORMATS = ['human', 'json'] as const;
@@ -55,16 +54,8 @@ export function registerPolicyCommand(program: Command, io: CliIo): void {
         usage('give --from and --to (or --matrix -n <ns>)');
       }
 
-      let bundle;
-      try {
-        bundle = await readBundle(bundlePath);
-      } catch (error) {
-        if (!(error instanceof BundleReadError)) throw error;
-        io.err(`netdump: ${error.message}\n`);
-        io.setExitCode(2);
-        return;
-      }
-      const model = buildModel(bundle);
+      const model = await loadCommandModel(io, bundlePath);
+      if (!model) return;
 
       if (flags.matrix) {
         const protocol = portSpec?.protocol;

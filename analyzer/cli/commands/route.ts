@@ -9,11 +9,11 @@
  * error, unreadable bundle, unknown node or no ip-route.txt for it.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { buildModel } from '../../analyze.js';
-import { BundleReadError, readBundle } from '../../bundle/read-bundle.js';
 import { parseIpAddress } from '../../netfilter/ip-cidr.js';
 import { renderRouteGetText, routeGet, routeGetJson, type RouteGetRequest } from '../../routing/route-get.js';
 import type { CliIo } from '../cli-io.js';
+import { failCommand, loadCommandModel } from '../load-bundle.js';
+import { parseIp } from '../parse-options.js';
 
 const FORMATS = ['human', 'json'] as const;
 
@@ -23,11 +23,6 @@ interface RouteFlags {
   iif?: string;
   mark?: number;
   format: (typeof FORMATS)[number];
-}
-
-function parseIp(text: string): string {
-  if (!parseIpAddress(text)) throw new InvalidArgumentError(`expected an IPv4 or IPv6 address, got "${text}".`);
-  return text;
 }
 
 /** A firewall mark as `ip` takes it: decimal or 0x-hexadecimal, 32 bits. */
@@ -52,23 +47,15 @@ export function registerRouteCommand(program: Command, io: CliIo): void {
       if (flags.src !== undefined && parseIpAddress(flags.src)!.family !== parseIpAddress(dst)!.family) {
         command.error(`error: --src ${flags.src} and ${dst} are of different IP families`, { exitCode: 2, code: 'netdump.routeUsage' });
       }
-      let bundle;
-      try {
-        bundle = await readBundle(bundlePath);
-      } catch (error) {
-        if (!(error instanceof BundleReadError)) throw error;
-        io.err(`netdump: ${error.message}\n`);
-        io.setExitCode(2);
-        return;
-      }
+      const model = await loadCommandModel(io, bundlePath);
+      if (!model) return;
       const request: RouteGetRequest = { node: flags.node, dst };
       if (flags.src !== undefined) request.src = flags.src;
       if (flags.iif !== undefined) request.iif = flags.iif;
       if (flags.mark !== undefined) request.fwmark = flags.mark;
-      const answer = routeGet(buildModel(bundle), request);
+      const answer = routeGet(model, request);
       if ('error' in answer) {
-        io.err(`netdump: ${answer.error}\n`);
-        io.setExitCode(2);
+        failCommand(io, answer.error);
         return;
       }
       io.out(flags.format === 'json' ? `${JSON.stringify(routeGetJson(answer), null, 2)}\n` : renderRouteGetText(answer));

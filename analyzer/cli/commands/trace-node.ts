@@ -8,14 +8,14 @@
  * bundle, unknown node or no data plane collected for it.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { buildModel } from '../../analyze.js';
-import { BundleReadError, readBundle } from '../../bundle/read-bundle.js';
 import type { ProxyMode } from '../../kubeproxy/dataplane-types.js';
 import { parseIpAddress } from '../../netfilter/ip-cidr.js';
 import type { ConntrackState, PacketOrigin } from '../../netfilter/simulate/trace-types.js';
 import { nodeTraceJson, renderNodeTraceText } from '../../trace/render-node-trace.js';
 import { traceNodePacket, type NodeTraceRequest, type TraceProtocol } from '../../trace/trace-node-packet.js';
 import type { CliIo } from '../cli-io.js';
+import { failCommand, loadCommandModel } from '../load-bundle.js';
+import { parseIp, parsePort } from '../parse-options.js';
 
 const FORMATS = ['human', 'json'] as const;
 const PROTOCOLS: readonly TraceProtocol[] = ['tcp', 'udp', 'sctp', 'icmp'];
@@ -34,17 +34,6 @@ interface TraceNodeFlags {
   ctstate: ConntrackState;
   mode?: ProxyMode;
   format: (typeof FORMATS)[number];
-}
-
-function parseIp(text: string): string {
-  if (!parseIpAddress(text)) throw new InvalidArgumentError(`expected an IPv4 or IPv6 address, got "${text}".`);
-  return text;
-}
-
-function parsePort(text: string): number {
-  const port = /^\d{1,5}$/.test(text.trim()) ? Number(text) : NaN;
-  if (!(port >= 1 && port <= 65535)) throw new InvalidArgumentError(`expected a port number from 1 to 65535, got "${text}".`);
-  return port;
 }
 
 function parseCtState(text: string): ConntrackState {
@@ -77,25 +66,17 @@ export function registerTraceNodeCommand(program: Command, io: CliIo): void {
       }
       if (parseIpAddress(flags.src)!.family !== parseIpAddress(flags.dst)!.family) usage(`--src ${flags.src} and --dst ${flags.dst} are of different IP families`);
 
-      let bundle;
-      try {
-        bundle = await readBundle(bundlePath);
-      } catch (error) {
-        if (!(error instanceof BundleReadError)) throw error;
-        io.err(`netdump: ${error.message}\n`);
-        io.setExitCode(2);
-        return;
-      }
+      const model = await loadCommandModel(io, bundlePath);
+      if (!model) return;
       const request: NodeTraceRequest = { node: flags.node, src: flags.src, dst: flags.dst, proto: flags.proto, ctState: flags.ctstate };
       if (flags.dport !== undefined) request.dport = flags.dport;
       if (flags.sport !== undefined) request.sport = flags.sport;
       if (flags.from !== undefined) request.from = flags.from;
       if (flags.mode !== undefined) request.mode = flags.mode;
 
-      const trace = traceNodePacket(buildModel(bundle), request);
+      const trace = traceNodePacket(model, request);
       if ('error' in trace) {
-        io.err(`netdump: ${trace.error}\n`);
-        io.setExitCode(2);
+        failCommand(io, trace.error);
         return;
       }
       io.out(flags.format === 'json' ? `${JSON.stringify(nodeTraceJson(trace), null, 2)}\n` : renderNodeTraceText(trace));
