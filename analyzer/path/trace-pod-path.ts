@@ -16,13 +16,13 @@ import { makeEvidence, type Evidence } from '../bundle/source-file.js';
 import type { AnalysisModel } from '../engine/analysis-model.js';
 import { readCniConfigDir } from '../cni/parse-cni-config.js';
 import type { Pod } from '../kube/types.js';
-import { formatIpAddress, ipEquals, parseIpAddress, type IpAddress } from '../netfilter/ip-cidr.js';
+import { cidrContains, formatIpAddress, ipEquals, parseIpAddress, type IpAddress } from '../netfilter/ip-cidr.js';
 import type { PacketOrigin } from '../netfilter/simulate/trace-types.js';
 import { evaluateFlow } from '../policy/evaluate.js';
 import type { FlowEndpoint } from '../policy/policy-types.js';
 import { endpointForIp, podEndpoint, resolveFlowQuery } from '../policy/resolve-flow.js';
 import { encapsulationOverhead, tunnelKindOf } from '../routing/encapsulation.js';
-import { clusterAddressing, interfaceHolding, interfaceOnSubnet } from '../routing/node-addressing.js';
+import { clusterAddressing, interfaceHolding, interfaceOnSubnet, type ClusterAddressing } from '../routing/node-addressing.js';
 import { nodeRoutings, type NodeInterface, type NodeRouting } from '../routing/node-routing.js';
 import { parseIpAddr } from '../routing/parse-ip-addr.js';
 import { expectedTunnels, podNetwork, TUNNEL_KIND_NAMES } from '../routing/pod-network.js';
@@ -164,6 +164,8 @@ export function tracePodPath(model: AnalysisModel, request: PodPathRequest): Pat
     if (sourceNodeHop.summary === '') sourceNodeHop.summary = sourceSummary(route, srcNode, sameNode);
   }
 
+  /** Set when the destination node cannot send the replies back. */
+  let replyHop: PathHop | undefined;
   // The destination node, when the packet crosses to another one.
   if (dstNodeName && dstNodeName !== srcNode && sourceNodeHop.status !== 'blocked') {
     const seenSource = snat?.ip ?? srcText;
@@ -175,6 +177,7 @@ export function tracePodPath(model: AnalysisModel, request: PodPathRequest): Pat
       arrival.hop.status = 'blocked';
       arrival.hop.summary = `${dstNodeName} routes ${dst} to ${delivered.device}, not to ${expected}, the interface of ${destinationPod.pod.namespace}/${destinationPod.pod.name}`;
     }
+    if (arrival.hop.status === 'ok' || arrival.hop.status === 'warning') replyHop = judgeReply(model, dstNodeName, srcNode, dst, seenSource, expected ?? delivered?.device);
   } else if (!dstNodeName && !destinationPod && sourceNodeHop.status !== 'blocked') {
     const owner = endpointForIp(model, dst);
     hops.push({
@@ -190,6 +193,7 @@ export function tracePodPath(model: AnalysisModel, request: PodPathRequest): Pat
   if (destinationPod) {
     hops.push(podHop(destinationPod, 'destination'));
   }
+  if (replyHop) hops.push(replyHop);
   if (delivered?.mtu !== undefined) limits.push({ mtu: delivered.mtu, by: `${delivered.device} on ${dstNodeName ?? srcNode} (towards the pod)`, silent: false, evidence: delivered.evidence ? [delivered.evidence] : [] });
   if (destinationPod?.mtu) limits.push({ mtu: destinationPod.mtu.value, by: `${destinationPod.pod.namespace}/${destinationPod.pod.name}'s interface`, silent: false, evidence: destinationPod.mtu.evidence ? [destinationPod.mtu.evidence] : [] });
 
@@ -410,6 +414,43 @@ interface Wire {
   limits: { mtu: number; by: string; silent: boolean; evidence: Evidence[] }[];
 }
 
+/**
+ * A connection needs its replies too: the destination node's route back to the address the
+ * packet came from (the pod's, or its node's after SNAT). A reply that cannot get back (no route,
+ * a blackhole, only a default route for an address no node announces) is a last hop, blocked at
+ * the destination node: the request arrives, the answer is lost.
+ */
+function judgeReply(model: AnalysisModel, dstNode: string, srcNode: string, dst: string, replyTo: string, podDevice: string | undefined): PathHop | undefined {
+  const routing = nodeRoutings(model).node(dstNode);
+  if (!routing?.routing) return undefined;
+  // Forwarded from the pod's host-side interface; without it, as the node would send it.
+  const back = lookupRoute(routing.routing, podDevice ? { dst: replyTo, src: dst, iif: podDevice } : { dst: replyTo });
+  const routeLine = back.evidence.find((e) => e.note === 'matching route');
+  let lost: string | undefined;
+  if (back.type === 'blackhole' || back.type === 'unreachable' || back.type === 'prohibit' || back.type === 'no-route') {
+    lost = `${back.route ? `"${back.route.text}" catches ${replyTo}` : `no route covers ${replyTo}`}`;
+  } else if (back.type === 'unicast') {
+    lost = judgeWire(model, back, routing, dstNode, srcNode, replyTo).blocked;
+  }
+  if (!lost) return undefined;
+  return {
+    kind: 'node',
+    name: `${dstNode} (replies)`,
+    status: 'blocked',
+    summary: `the request arrives, but the replies to ${replyTo} cannot get back: ${lost}`,
+    details: [`ip route get ${replyTo}${podDevice ? ` from ${dst} iif ${podDevice}` : ''} on ${dstNode}: ${back.type === 'unicast' ? back.reason : back.error?.message ?? back.reason}`],
+    evidence: routeLine ? [{ ...routeLine, note: `${dstNode}'s route for the replies to ${replyTo}` }] : [],
+    unknowns: [],
+  };
+}
+
+/** Whether `dst` lies outside the podCIDRs of every node (and some node has one). */
+function outsideEveryPodCidr(addressing: ClusterAddressing, dst: string): boolean {
+  const ip = parseIpAddress(dst);
+  const cidrs = addressing.nodes.flatMap((n) => n.podCidrs);
+  return ip !== undefined && cidrs.some((c) => c.cidr.family === ip.family) && !cidrs.some((c) => cidrContains(c.cidr, ip));
+}
+
 /** Where the source node's route sends the packet, and whether that leads to the destination node. */
 function judgeWire(model: AnalysisModel, route: RouteLookupResult, routing: NodeRouting, srcNode: string, dstNode: string | undefined, dst: string): Wire {
   const addressing = clusterAddressing(model);
@@ -428,7 +469,11 @@ function judgeWire(model: AnalysisModel, route: RouteLookupResult, routing: Node
   const tunnels = expectedTunnels(network, srcNode).filter((t) => !t.crossSubnet && t.kind !== 'weave' && t.family === route.family);
   if (defaultRoute && dstNode) {
     if (tunnels.length > 0 && !kind) blocked = `only the default route matches ${dst}, not ${tunnels.map((t) => t.device).join(' or ')}: the packet leaves ${deviceName ?? '?'} unencapsulated${gateway ? ` for ${formatIpAddress(gateway)}` : ''}, which has no route to pod addresses`;
-    else if (!network.cloudRoutedPods) warning = `only the default route matches ${dst}${gateway ? `: it reaches ${dstNode} only if ${formatIpAddress(gateway)} routes pod addresses` : ''}`;
+    else if (!network.cloudRoutedPods && network.ipam.kind === 'node-podcidr' && outsideEveryPodCidr(addressing, dst)) {
+      // What the CNI announces or the cloud routes are the nodes' podCIDRs: an address in none of
+      // them is routed by nobody (pod-ip-outside-cidr), whatever the gateway is.
+      blocked = `only the default route matches ${dst}, which lies in no node's podCIDR: no node announces it, so ${gateway ? formatIpAddress(gateway) : 'the next hop'} cannot know to send it to ${dstNode}`;
+    } else if (!network.cloudRoutedPods) warning = `only the default route matches ${dst}${gateway ? `: it reaches ${dstNode} only if ${formatIpAddress(gateway)} routes pod addresses` : ''}`;
   }
   if (gateway && dstNode && !blocked) {
     const owner = nodeOwning(gateway);

@@ -48,15 +48,21 @@ describe('netdump path on shipped scenarios', () => {
     expect(json.notes).toContain('both pods hang off the bridge cni0: it switches the frames, the node does not route them, and iptables sees them only through br_netfilter (net.bridge.bridge-nf-call-iptables = 1)');
   });
 
-  it('calico-ipip-route-missing: node-b has no tunl0 route to node-c’s pods (exit 1); node-a has', async () => {
+  it('calico-ipip-route-missing: node-b has no tunl0 route to node-c’s pods (exit 1), nor for the replies to them; node-a has', async () => {
     const out = await path(scenarioDir('calico-ipip-route-missing'), '--from', FRONTEND_B, '--to', `${CART_C}:8080`);
     expect(out.status).toBe(1);
     expect(out.stdout.split('\n')[1]).toBe('BLOCKED: blocked at node-b: only the default route matches 10.244.2.21, not tunl0: the packet leaves eth0 unencapsulated for 10.0.1.1, which has no route to pod addresses');
     expect(out.stdout).toContain('nodes/node-b/ip-route.txt:1  default via 10.0.1.1 dev eth0 proto static  (matching route)');
 
-    const { status, json } = await pathJson(scenarioDir('calico-ipip-route-missing'), '--from', 'shop/frontend-5997b69cc8-xlwlf', '--to', 'shop/cart-845d9ff6b-mj9pc:8080');
-    expect([status, json.verdict, json.from.node, json.to.node]).toEqual([0, 'works', 'node-c', 'node-b']);
-    expect(json.encapsulation).toMatchObject({ kind: 'ipip', overhead: 20, device: 'tunl0', deviceMtu: 1480, underlayMtu: 1500 });
+    // node-c → node-b: the request goes through tunl0 and arrives; node-b's replies hit the same missing route.
+    const reverse = await pathJson(scenarioDir('calico-ipip-route-missing'), '--from', 'shop/frontend-5997b69cc8-xlwlf', '--to', 'shop/cart-845d9ff6b-mj9pc:8080');
+    expect([reverse.status, reverse.json.verdict, reverse.json.from.node, reverse.json.to.node]).toEqual([1, 'blocked', 'node-c', 'node-b']);
+    expect(reverse.json.encapsulation).toMatchObject({ kind: 'ipip', overhead: 20, device: 'tunl0', deviceMtu: 1480, underlayMtu: 1500 });
+    expect(reverse.json.hops.at(-1)).toMatchObject({ name: 'node-b (replies)', status: 'blocked' });
+    expect(reverse.json.reason).toContain('the replies to 10.244.2.9 cannot get back: only the default route matches 10.244.2.9, not tunl0');
+
+    const { status, json } = await pathJson(scenarioDir('calico-ipip-route-missing'), '--from', 'shop/frontend-5997b69cc8-xlwlf', '--to', 'kube-system/coredns-5c8c7f7bf4-mc2fz:53');
+    expect([status, json.verdict, json.from.node, json.to.node]).toEqual([0, 'works', 'node-c', 'node-a']);
   });
 
   it('node-forwarding-off: node-c drops what it should forward to its pods (exit 1)', async () => {

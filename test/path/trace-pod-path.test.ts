@@ -83,8 +83,11 @@ describe('pod to pod across nodes', () => {
     expect(result.reason).toContain('only the default route matches 10.244.2.7, not tunl0');
     expect(evidenceOf(result)).toContain('nodes/node-a/ip-route.txt:1');
     expect(hop(result, C).status).toBe('unknown');
-    // The other direction still has its route.
-    expect(trace(files, { from: C, to: `${A}:8080` }).verdict).toBe('works');
+    // The other direction: the request has its route and arrives, but node-a's replies take the same default route.
+    const back = trace(files, { from: C, to: `${A}:8080` });
+    expect(back.verdict).toBe('blocked');
+    expect(back.hops.map((h) => h.status)).toEqual([...back.hops.slice(0, -1).map(() => 'ok'), 'blocked']);
+    expect(back.hops.at(-1)).toMatchObject({ name: 'node-a (replies)', summary: expect.stringContaining('the replies to 10.244.2.7 cannot get back: only the default route matches 10.244.2.7, not tunl0') });
   });
 
   it('ip_forward 0 on the destination node: it does not forward to its pod', () => {
