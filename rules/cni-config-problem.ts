@@ -15,6 +15,7 @@ import { nodeRoutings } from '../analyzer/routing/node-routing.js';
 import { ENCAPSULATION_OVERHEAD, expectedTunnels, podNetwork, TUNNEL_KIND_NAMES } from '../analyzer/routing/pod-network.js';
 import { listSome, plural } from './lib/list-text.js';
 import { setNodeCoverage } from './lib/node-coverage.js';
+import { forwardingRole } from './lib/node-subject.js';
 import { machineSubject } from './lib/node-subject.js';
 
 /** The agent DaemonSets that install and serve each main plugin type. */
@@ -72,6 +73,8 @@ export default defineRule({
     for (const entry of nodeCnis(ctx.model)) {
       // A plain Docker host has no CNI: Docker's own bridge driver wires its containers.
       if (isPlainDockerHost(ctx.model, entry.node)) continue;
+      // A machine captured with --local that shows nothing of Kubernetes is no node: it needs no CNI.
+      if (forwardingRole(ctx.model, entry.node) !== 'kubernetes') continue;
       const dir = entry.cniConfigs;
       const emptyItem = empty.get(entry.node);
       if (!dir || dir.configs.length === 0) {

@@ -6,6 +6,7 @@ import { nodeRoutings } from '../analyzer/routing/node-routing.js';
 import { routingInputs } from '../analyzer/routing/routing-inputs.js';
 import { listSome, plural } from './lib/list-text.js';
 import { setNodeCoverage } from './lib/node-coverage.js';
+import { forwardingRole } from './lib/node-subject.js';
 
 const PER_DEVICE = /^net\.ipv4\.conf\.(.+)\.forwarding$/;
 
@@ -28,9 +29,16 @@ export default defineRule({
     const dualStack = usesIpv6Pods(ctx.model);
     let checked = 0;
     const unread: string[] = [];
+    const routesNothing: string[] = [];
     for (const node of nodeRoutings(ctx.model).nodes) {
       if (!node.sysctl) continue;
       checked++;
+      const role = forwardingRole(ctx.model, node.node);
+      if (!role) {
+        // A plain machine captured with --local: forwarding off is its normal state.
+        routesNothing.push(node.node);
+        continue;
+      }
       const ipv4 = node.sysctlValue('net.ipv4.ip_forward');
       if (!ipv4) unread.push(node.node);
       const off: { what: string; evidence: Evidence }[] = [];
@@ -52,9 +60,15 @@ export default defineRule({
 
       const ipv4Off = off.some((o) => o.what.startsWith('net.ipv4.ip_forward') || o.what.startsWith('net.ipv4.conf.all.'));
       const ipv6Off = off.some((o) => o.what.startsWith('net.ipv6'));
-      const effects = ipv4Off || ipv6Off
-        ? `the node drops every ${ipv4Off && ipv6Off ? '' : ipv4Off ? 'IPv4 ' : 'IPv6 '}packet it would route between interfaces: pods on ${node.node} cannot reach pods on other nodes, Services backed by them or anything outside the node, traffic for its pods arriving from other nodes (pod-to-pod, or DNATed by a Service or NodePort on another node) is dropped, and NodePorts on ${node.node} that DNAT to pods elsewhere fail`
-        : `packets arriving on those interfaces are not forwarded to pods or other nodes`;
+      const family = ipv4Off && ipv6Off ? '' : ipv4Off ? 'IPv4 ' : 'IPv6 ';
+      const effects =
+        role === 'containers'
+          ? ipv4Off || ipv6Off
+            ? `the host drops every ${family}packet it would route between interfaces: containers on ${node.node} cannot reach anything outside their bridge, and connections to their published ports from other machines are not forwarded to them`
+            : `packets arriving on those interfaces are not forwarded to the containers`
+          : ipv4Off || ipv6Off
+            ? `the node drops every ${family}packet it would route between interfaces: pods on ${node.node} cannot reach pods on other nodes, Services backed by them or anything outside the node, traffic for its pods arriving from other nodes (pod-to-pod, or DNATed by a Service or NodePort on another node) is dropped, and NodePorts on ${node.node} that DNAT to pods elsewhere fail`
+            : `packets arriving on those interfaces are not forwarded to pods or other nodes`;
       ctx.report({
         subjects: [node.subject],
         title: `${node.node} does not forward packets: ${off.map((o) => o.what).join(', ')}`,
@@ -69,6 +83,7 @@ export default defineRule({
       });
     }
     const notes = unread.length > 0 ? [`net.ipv4.ip_forward not in sysctl.txt of ${plural(unread.length, 'node')} (${listSome(unread, 3)})`] : [];
+    if (routesNothing.length > 0) notes.push(`${listSome(routesNothing, 3)}: no Kubernetes or container networking, nothing to forward`);
     setNodeCoverage(ctx, 'forwarding settings read', checked, notes);
   },
 });

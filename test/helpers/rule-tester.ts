@@ -20,6 +20,8 @@ export interface ValidCase {
   files: BundleFiles;
   /** Expected coverage status of the rule; default 'checked'. */
   coverage?: CoverageStatus;
+  /** What the coverage detail must say (why nothing was found, when that is the point). */
+  coverageMatch?: RegExp;
   /** Run as with `--namespace`. */
   namespaces?: string[];
 }
@@ -69,6 +71,7 @@ export function ruleTester(rule: Rule, cases: { valid: ValidCase[]; invalid: Inv
         expect(run.findings.map((f) => `${f.title} — ${f.message}`)).toEqual([]);
         const coverage = run.coverage.find((e) => e.rule === rule.id);
         expect(coverage?.status, coverage?.detail).toBe(c.coverage ?? 'checked');
+        if (c.coverageMatch) expect(coverage?.detail).toMatch(c.coverageMatch);
       });
     }
     for (const c of cases.invalid) {

@@ -185,6 +185,24 @@ ruleTester(cniConfigProblem, {
       },
     },
     { name: 'CNI folder not collected', files: cluster, coverage: 'not-collected' },
+    {
+      // `netdump collect --local` on a VM that is no Kubernetes node: no /etc/cni/net.d is normal there.
+      name: 'a local capture of a machine without any Kubernetes trace',
+      files: {
+        'manifest.json': `{
+  "format": "netdump/v1",
+  "createdAt": "2026-11-26T10:00:00Z",
+  "collector": { "name": "netdump", "version": "0.1.0" },
+  "collection": { "mode": "local", "nodes": ["vm"], "timeoutSeconds": 30, "durationMs": 380, "interrupted": false, "problems": [] },
+  "items": [
+    { "path": "nodes/vm/ip-link.txt", "node": "vm", "command": "ip -d -s link show", "exitCode": 0, "durationMs": 4, "stderr": "" },
+    { "path": "nodes/vm/cni/", "node": "vm", "command": "cat /etc/cni/net.d/*", "exitCode": 0, "durationMs": 0, "stderr": "", "note": "not run: /etc/cni/net.d does not exist" }
+  ]
+}
+`,
+        'nodes/vm/ip-link.txt': ipLink([lo, eth0('10.0.2.15')]),
+      },
+    },
   ],
   invalid: [
     {
