@@ -9,7 +9,12 @@ import { machineKind, machineSubject } from './lib/node-subject.js';
 const MAX_EVIDENCE = 10;
 const MANIFEST = 'manifest.json';
 
-type Failure = 'forbidden' | 'not-found' | 'absent-keys' | 'failed';
+type Failure = 'forbidden' | 'not-found' | 'absent-keys' | 'no-docker-daemon' | 'failed';
+
+/** The Docker CLI's answer when no daemon listens on its socket (every docker command then fails alike). */
+const NO_DOCKER_DAEMON = /Cannot connect to the Docker daemon at \S+?\.? Is the docker daemon running\?/;
+/** Interfaces a running Docker daemon leaves behind: its default bridge and user networks' bridges. */
+const DOCKER_BRIDGES = /^\d+: (docker0|br-[0-9a-f]{12}|docker_gwbridge)[:@]/m;
 
 /** sysctl's line for a key the kernel does not have; it exits non-zero but prints the other keys. */
 const CANNOT_STAT = /^sysctl: cannot stat \/proc\/sys\/(\S+?): No such file or directory$/;
@@ -30,6 +35,7 @@ function failed(item: ManifestItem): boolean {
 function classify(item: ManifestItem): Failure {
   if (absentSysctlKeys(item)) return 'absent-keys';
   const text = `${item.stderr ?? ''}\n${item.error ?? ''}`;
+  if (NO_DOCKER_DAEMON.test(text)) return 'no-docker-daemon';
   if (/\bforbidden\b/i.test(text)) return 'forbidden';
   if (item.exitCode === 127 || /command not found|executable file not found|: not found\b/i.test(text)) return 'not-found';
   return 'failed';
@@ -61,7 +67,8 @@ export default defineRule({
     const groups = new Map<string, ManifestItem[]>();
     for (const item of bundle.manifest?.items ?? []) {
       if (!failed(item)) continue;
-      const key = [item.command ?? item.path ?? '', item.exitCode ?? '', item.error ?? '', firstLine(item.stderr)].join('\u0000');
+      // Every docker command fails alike without a daemon: one finding, not one per command.
+      const key = classify(item) === 'no-docker-daemon' ? 'no-docker-daemon' : [item.command ?? item.path ?? '', item.exitCode ?? '', item.error ?? '', firstLine(item.stderr)].join('\u0000');
       const group = groups.get(key);
       if (group) group.push(item);
       else groups.set(key, [item]);
@@ -83,12 +90,37 @@ export default defineRule({
         .join('; ');
       const paths = [...new Set(items.map((i) => i.path).filter((p): p is string => !!p))];
       const evidence: Evidence[] = items.slice(0, MAX_EVIDENCE).map((item) => {
-        const note = `${item.node ? `${item.node}: ` : ''}${kind === 'absent-keys' ? `sysctl keys absent: ${absentSysctlKeys(item)?.join(', ') ?? ''}` : `${command} failed`}`;
+        const note = `${item.node ? `${item.node}: ` : ''}${kind === 'absent-keys' ? `sysctl keys absent: ${absentSysctlKeys(item)?.join(', ') ?? ''}` : `${item.command ?? command} failed`}`;
         return manifestFile ? manifestFile.evidenceAtLine(failureLine(manifestFile, item), note) : makeEvidence(MANIFEST, item.line, '', note);
       });
       const severity: Severity = kind === 'not-found' || kind === 'absent-keys' ? 'info' : 'warning';
       const canI = kind === 'forbidden' ? canICommand(first.stderr ?? first.error ?? '') : undefined;
       const subjects = nodes.length > 0 ? nodes.map((n) => machineSubject(ctx.model, n)) : ['Bundle/manifest'];
+
+      if (kind === 'no-docker-daemon') {
+        // Bridges of Docker's networks on the host mean a daemon ran there and its containers
+        // are what the ticket may be about; without them the Docker CLI is merely installed.
+        const bridged = nodes.filter((n) => DOCKER_BRIDGES.test(ctx.model.bundle.get(`nodes/${n}/ip-link.txt`)?.text ?? ctx.model.bundle.get(`nodes/${n}/ip-addr.txt`)?.text ?? ''));
+        const commands = [...new Set(items.map((i) => i.command).filter((c): c is string => !!c))];
+        ctx.report({
+          subjects,
+          title: `No Docker daemon answered${where}`,
+          message: `${listSome(commands.map((c) => `\`${c}\``), 3)}${paths.length > 0 ? ` (for ${listSome(paths, 3)})` : ''} failed${where}: ${stderr}. ${
+            bridged.length > 0
+              ? `${listSome(bridged, 3)} ${bridged.length === 1 ? 'has' : 'have'} Docker's bridges, so a daemon ran there: with it stopped, its containers are down and their networks and published ports could not be read.`
+              : 'No Docker bridge exists there either: the Docker CLI is installed, but no Docker networking runs to analyze.'
+          }`,
+          evidence,
+          remediation:
+            bridged.length > 0
+              ? 'start the Docker daemon (systemctl status docker; journalctl -u docker) and collect again'
+              : 'nothing to collect where Docker is not used; if it should run there, start it (systemctl start docker) and collect again',
+          commands: ['systemctl status docker', 'journalctl -u docker --since "-1h"'],
+          severity: bridged.length > 0 ? 'warning' : 'info',
+          data: { commands, exitCode: first.exitCode, nodes, paths, kind },
+        });
+        continue;
+      }
 
       if (kind === 'absent-keys') {
         // Not a failed collection: the other keys were read, and each absent key is kept in the

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import bundleCollectionFailed from '../../rules/bundle-collection-failed.js';
 import { findLine } from '../helpers/kube-objects.js';
+import { eth0, ipLink, lo } from '../helpers/node-network.js';
 import { ruleTester, runOnFiles } from '../helpers/rule-tester.js';
 
 interface Item {
@@ -76,6 +77,25 @@ const dockerHost = `${JSON.stringify(
   2,
 )}\n`;
 
+// `netdump collect --local` where the Docker CLI is installed but no daemon runs (as on this project's CI machines).
+const noDaemon = 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n';
+const dockerDown = `${JSON.stringify(
+  {
+    format: 'netdump/v1',
+    createdAt: '2026-11-26T10:00:00Z',
+    collector: { name: 'netdump', version: '0.1.0' },
+    collection: { mode: 'local', nodes: ['vm'], timeoutSeconds: 30, durationMs: 240, interrupted: false, problems: [] },
+    items: [
+      { path: 'nodes/vm/docker/networks.json', node: 'vm', command: 'docker network inspect $(docker network ls -q)', exitCode: 1, durationMs: 20, stderr: noDaemon },
+      { path: 'nodes/vm/docker/containers.json', node: 'vm', command: 'docker inspect $(docker ps -q)', exitCode: 1, durationMs: 20, stderr: noDaemon },
+    ],
+  },
+  null,
+  2,
+)}\n`;
+const vmLinks = ipLink([lo, eth0('10.0.2.15')]);
+const docker0 = { index: 3, name: 'docker0', mtu: 1500, flags: ['NO-CARRIER', 'BROADCAST', 'MULTICAST', 'UP'], state: 'DOWN', details: ['bridge forward_delay 1500 hello_time 200 max_age 2000'] };
+
 /** The evidence is the item's exitCode line, the member that shows the failure. */
 const itemLine = (text: string, path: string) => findLine(text, `"path": "${path}"`, '"exitCode"');
 
@@ -148,6 +168,37 @@ ruleTester(bundleCollectionFailed, {
           evidence: [{ file: 'manifest.json', line: itemLine(dockerHost, 'nodes/docker-01/netstat-s.txt') }],
           severity: 'info',
           titleMatch: /^`netstat -s` is not installed on host docker-01$/,
+        },
+      ],
+    },
+    {
+      name: 'no Docker daemon and no Docker bridge: one finding for both docker commands, info',
+      files: { 'manifest.json': dockerDown, 'nodes/vm/ip-link.txt': vmLinks },
+      findings: [
+        {
+          subjects: ['Host/vm'],
+          evidence: [
+            { file: 'manifest.json', line: itemLine(dockerDown, 'nodes/vm/docker/networks.json') },
+            { file: 'manifest.json', line: itemLine(dockerDown, 'nodes/vm/docker/containers.json') },
+          ],
+          severity: 'info',
+          titleMatch: /^No Docker daemon answered on host vm$/,
+          messageMatch: /the Docker CLI is installed, but no Docker networking runs to analyze/,
+        },
+      ],
+    },
+    {
+      name: 'no Docker daemon on a host with docker0: its containers are down, a warning',
+      files: { 'manifest.json': dockerDown, 'nodes/vm/ip-link.txt': ipLink([lo, eth0('10.0.2.15'), docker0]) },
+      findings: [
+        {
+          subjects: ['Host/vm'],
+          evidence: [
+            { file: 'manifest.json', line: itemLine(dockerDown, 'nodes/vm/docker/networks.json') },
+            { file: 'manifest.json', line: itemLine(dockerDown, 'nodes/vm/docker/containers.json') },
+          ],
+          severity: 'warning',
+          messageMatch: /vm has Docker's bridges, so a daemon ran there/,
         },
       ],
     },
