@@ -5,6 +5,7 @@
  */
 import type { AnonymizationMap } from './anonymization-map.js';
 import { formatIpv4, formatIpv6, maskTo, parseIpv4, parseIpv6, samePrefix } from './ip-address.js';
+import { isKeptAddress } from './ip-pseudonyms.js';
 import { rewriteText, type TokenMapper } from './text-rewriter.js';
 
 function lookup(record: Record<string, string>): (key: string) => string | undefined {
@@ -45,7 +46,8 @@ function computedAddress(networks: readonly NetworkPair[]): (text: string) => st
   return (text) => {
     const v4 = parseIpv4(text);
     const bytes = v4 ?? parseIpv6(text);
-    if (!bytes) return undefined;
+    // Kept addresses (loopback, link-local, multicast) were never pseudonymized, even inside a mapped network.
+    if (!bytes || isKeptAddress(bytes)) return undefined;
     const network = networks.find((n) => n.image.length === bytes.length && samePrefix(bytes, n.image, n.bits));
     if (!network) return undefined;
     const head = maskTo(bytes, network.bits);

@@ -45,6 +45,12 @@ function classify(address: Uint8Array): AddressClass {
   return { kind: 'public' };
 }
 
+/** Whether an address (4 or 16 bytes) stays as it is: unspecified, loopback, link-local, multicast, reserved. */
+export function isKeptAddress(address: Uint8Array): boolean {
+  const inner = address.length === 16 && samePrefix(address, V4_MAPPED.network, V4_MAPPED.bits) ? address.subarray(12) : address;
+  return classify(inner).kind === 'kept';
+}
+
 /** IPv6 text in the style of the original: `::ffff:10.1.2.3` keeps its dotted tail. */
 function formatV6Like(original: string, bytes: Buffer): string {
   if (original.includes('.') && samePrefix(bytes, V4_MAPPED.network, V4_MAPPED.bits)) return `::ffff:${formatIpv4(bytes.subarray(12))}`;
@@ -94,7 +100,9 @@ export class IpPseudonyms {
     const mapped = this.mapBytes(bytes);
     const out = v4 ? formatIpv4(mapped) : mapped.equals(bytes) ? text : formatV6Like(text, mapped);
     this.cache.set(text, out);
-    if (out !== text) this.forward.set(text, out);
+    // An address the permutation happens to leave as it is is recorded too: the deanonymizer
+    // takes an address missing from the map for one the analyzer computed (see deanonymize.ts).
+    if (out !== text || !isKeptAddress(bytes)) this.forward.set(text, out);
     return out;
   }
 

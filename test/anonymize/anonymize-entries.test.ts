@@ -205,6 +205,12 @@ describe('anonymizeEntries', () => {
     expect(deanonymizeText(ip('10.244.1.5'), map)).toBe('10.244.1.5');
   });
 
+  it('leaves kept addresses alone even inside a mapped network (a public /3 holds 169.254/16)', () => {
+    const empty = { forward: {}, reverse: {} };
+    const wide = { ...map, names: empty, chains: empty, addresses: { forward: { '96.0.0.0/3': '160.0.0.0/3' }, reverse: { '160.0.0.0/3': '96.0.0.0/3' } } };
+    expect(deanonymizeText('metadata at 169.254.169.254, peer 160.1.2.3', wide)).toBe('metadata at 169.254.169.254, peer 96.1.2.3');
+  });
+
   it('gives the same output for the same key and a different one for another key', () => {
     const again = anonymized();
     expect(again.entries).toEqual(anonymizeEntries(entries, KEY).entries);
