@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SourceFile } from '../../analyzer/bundle/source-file.js';
 import { cniConfigFormat, parseCniConfig, readCniConfigDir } from '../../analyzer/cni/parse-cni-config.js';
+import { FLANNEL_CONFLIST } from '../helpers/node-network.js';
 
 const dir = 'nodes/node-a/cni';
 const file = (name: string, text: string) => new SourceFile(`${dir}/${name}`, text);
@@ -40,27 +41,6 @@ const CALICO = `{
 }
 `;
 
-/** kube-flannel.yml's cni-conf.json. */
-const FLANNEL = `{
-  "name": "cbr0",
-  "cniVersion": "0.3.1",
-  "plugins": [
-    {
-      "type": "flannel",
-      "delegate": {
-        "hairpinMode": true,
-        "isDefaultGateway": true
-      }
-    },
-    {
-      "type": "portmap",
-      "capabilities": {
-        "portMappings": true
-      }
-    }
-  ]
-}
-`;
 
 /** Cilium's agent writes 05-cilium.conflist. */
 const CILIUM = `{
@@ -149,7 +129,7 @@ describe('parseCniConfig', () => {
   });
 
   it('reads flannel (delegate), Cilium and Weave chains', () => {
-    const flannel = parseCniConfig(file('10-flannel.conflist', FLANNEL)).value;
+    const flannel = parseCniConfig(file('10-flannel.conflist', FLANNEL_CONFLIST)).value;
     expect(flannel.problems).toEqual([]);
     expect(flannel.plugins.map((p) => p.type)).toEqual(['flannel', 'portmap']);
     expect(flannel.plugins[0]!.delegate).toEqual({ hairpinMode: true, isDefaultGateway: true });
@@ -243,7 +223,7 @@ describe('readCniConfigDir', () => {
       file('10-calico.conflist', CALICO),
       file('calico-kubeconfig', 'apiVersion: v1\nkind: Config\n'),
       file('05-cilium.conflist', CILIUM),
-      file('10-flannel.conflist.bak', FLANNEL),
+      file('10-flannel.conflist.bak', FLANNEL_CONFLIST),
     ]);
     expect(issues).toEqual([]);
     expect(value.configs.map((c) => c.fileName)).toEqual(['05-cilium.conflist', '10-calico.conflist']);
@@ -253,7 +233,7 @@ describe('readCniConfigDir', () => {
   });
 
   it('names the broken first file containerd stops at, and the next one CRI-O and the kubelet use', () => {
-    const { value, issues } = readCniConfigDir([file('10-flannel.conflist', FLANNEL), file('00-multus.conf', '{ "name": "multus-cni-network", "cniVersion": "0.3.1"')]);
+    const { value, issues } = readCniConfigDir([file('10-flannel.conflist', FLANNEL_CONFLIST), file('00-multus.conf', '{ "name": "multus-cni-network", "cniVersion": "0.3.1"')]);
     expect(issues).toMatchObject([{ code: 'INVALID_JSON', file: `${dir}/00-multus.conf` }]);
     expect(value.blocking?.fileName).toBe('00-multus.conf');
     expect(value.effective?.fileName).toBe('10-flannel.conflist');

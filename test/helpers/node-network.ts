@@ -182,3 +182,44 @@ export function sysctl(overrides: Record<string, string> = {}): string {
 }
 
 export const IP_RULES = '0:\tfrom all lookup local\n32766:\tfrom all lookup main\n32767:\tfrom all lookup default\n';
+
+/** kube-flannel.yml's cni-conf.json, copied to /etc/cni/net.d/10-flannel.conflist by its install-cni container. */
+export const FLANNEL_CONFLIST = `{
+  "name": "cbr0",
+  "cniVersion": "0.3.1",
+  "plugins": [
+    {
+      "type": "flannel",
+      "delegate": {
+        "hairpinMode": true,
+        "isDefaultGateway": true
+      }
+    },
+    {
+      "type": "portmap",
+      "capabilities": {
+        "portMappings": true
+      }
+    }
+  ]
+}
+`;
+
+/** /etc/cni/net.d/10-weave.conflist as weave-kube 2.8.1 writes it. */
+export const WEAVE_CONFLIST = `{
+    "cniVersion": "0.3.0",
+    "name": "weave",
+    "plugins": [
+        {
+            "name": "weave",
+            "type": "weave-net",
+            "hairpinMode": true
+        },
+        {
+            "type": "portmap",
+            "capabilities": {"portMappings": true},
+            "snat": true
+        }
+    ]
+}
+`;

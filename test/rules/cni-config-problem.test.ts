@@ -1,6 +1,6 @@
 import cniConfigProblem from '../../rules/cni-config-problem.js';
 import { kubectlList, node, pod } from '../helpers/kube-objects.js';
-import { calicoNode, daemonSet, eth0, ipAddr, ipLink, lo, NODES, threeNodeCluster } from '../helpers/node-network.js';
+import { calicoNode, daemonSet, eth0, FLANNEL_CONFLIST, ipAddr, ipLink, lo, NODES, threeNodeCluster, WEAVE_CONFLIST } from '../helpers/node-network.js';
 import { ruleTester } from '../helpers/rule-tester.js';
 
 const cluster = threeNodeCluster();
@@ -58,46 +58,7 @@ contexts:
 current-context: calico-context
 `;
 
-/** kube-flannel.yml's cni-conf.json, copied to /etc/cni/net.d/10-flannel.conflist by its install-cni container. */
-const FLANNEL = `{
-  "name": "cbr0",
-  "cniVersion": "0.3.1",
-  "plugins": [
-    {
-      "type": "flannel",
-      "delegate": {
-        "hairpinMode": true,
-        "isDefaultGateway": true
-      }
-    },
-    {
-      "type": "portmap",
-      "capabilities": {
-        "portMappings": true
-      }
-    }
-  ]
-}
-`;
 
-/** /etc/cni/net.d/10-weave.conflist as weave-kube 2.8.1 writes it. */
-const WEAVE = `{
-    "cniVersion": "0.3.0",
-    "name": "weave",
-    "plugins": [
-        {
-            "name": "weave",
-            "type": "weave-net",
-            "hairpinMode": true
-        },
-        {
-            "type": "portmap",
-            "capabilities": {"portMappings": true},
-            "snat": true
-        }
-    ]
-}
-`;
 
 /** 00-multus.conf as multus-cni 4 (thin plugin) writes it, delegating to the calico conflist. */
 const MULTUS = `{
@@ -224,7 +185,7 @@ ruleTester(cniConfigProblem, {
     },
     {
       name: 'leftover 10-flannel.conflist sorts before 10-weave.conflist while only weave-net runs',
-      files: { ...cluster, 'cluster/daemonsets.json': kubectlList([weaveNet]), 'nodes/node-b/cni/10-flannel.conflist': FLANNEL, 'nodes/node-b/cni/10-weave.conflist': WEAVE, 'nodes/node-a/cni/10-weave.conflist': WEAVE },
+      files: { ...cluster, 'cluster/daemonsets.json': kubectlList([weaveNet]), 'nodes/node-b/cni/10-flannel.conflist': FLANNEL_CONFLIST, 'nodes/node-b/cni/10-weave.conflist': WEAVE_CONFLIST, 'nodes/node-a/cni/10-weave.conflist': WEAVE_CONFLIST },
       findings: [
         {
           subjects: ['Node/node-b'],
@@ -240,7 +201,7 @@ ruleTester(cniConfigProblem, {
     },
     {
       name: 'leftover flannel file behind the calico one that wins: a warning naming both',
-      files: { ...cluster, ...calicoEverywhere, 'cluster/daemonsets.json': kubectlList([calicoNode()]), 'nodes/node-a/cni/10-flannel.conflist': FLANNEL },
+      files: { ...cluster, ...calicoEverywhere, 'cluster/daemonsets.json': kubectlList([calicoNode()]), 'nodes/node-a/cni/10-flannel.conflist': FLANNEL_CONFLIST },
       findings: [
         {
           subjects: ['Node/node-a'],
@@ -279,7 +240,7 @@ ruleTester(cniConfigProblem, {
     },
     {
       name: 'flannel chain without portmap while a pod on node-b asks for hostPort 8443',
-      files: { ...threeNodeCluster(), 'cluster/pods.json': hostPortPod(), 'nodes/node-b/cni/10-flannel.conflist': FLANNEL.replace(/,\n    \{\n      "type": "portmap"[^]*?\n    \}\n  \]/, '\n  ]') },
+      files: { ...threeNodeCluster(), 'cluster/pods.json': hostPortPod(), 'nodes/node-b/cni/10-flannel.conflist': FLANNEL_CONFLIST.replace(/,\n    \{\n      "type": "portmap"[^]*?\n    \}\n  \]/, '\n  ]') },
       findings: [
         {
           subjects: ['Node/node-b', 'Pod/ingress/edge-proxy-5f6d7c8b9-kq2lp'],

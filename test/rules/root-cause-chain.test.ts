@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { allRules } from '../../rules/index.js';
 import { endpointSlice, event, kubectlList, pod, service } from '../helpers/kube-objects.js';
 import { kubeProxyIptablesSave } from '../helpers/node-dumps.js';
-import { daemonSet, NODES, threeNodeCluster } from '../helpers/node-network.js';
+import { daemonSet, FLANNEL_CONFLIST, NODES, threeNodeCluster, WEAVE_CONFLIST } from '../helpers/node-network.js';
 import { runOnFiles } from '../helpers/rule-tester.js';
 
 const ns = 'shop';
@@ -112,46 +112,7 @@ describe('root-cause chain', () => {
 
   // ---- pods stuck in ContainerCreating behind a CNI configuration the runtime cannot use ----
 
-  /** kube-flannel.yml's cni-conf.json, left behind after moving to Weave Net. */
-  const flannelConflist = `{
-  "name": "cbr0",
-  "cniVersion": "0.3.1",
-  "plugins": [
-    {
-      "type": "flannel",
-      "delegate": {
-        "hairpinMode": true,
-        "isDefaultGateway": true
-      }
-    },
-    {
-      "type": "portmap",
-      "capabilities": {
-        "portMappings": true
-      }
-    }
-  ]
-}
-`;
-  /** /etc/cni/net.d/10-weave.conflist as weave-kube 2.8.1 writes it. */
-  const weaveConflist = `{
-    "cniVersion": "0.3.0",
-    "name": "weave",
-    "plugins": [
-        {
-            "name": "weave",
-            "type": "weave-net",
-            "hairpinMode": true
-        },
-        {
-            "type": "portmap",
-            "capabilities": {"portMappings": true},
-            "snat": true
-        }
-    ]
-}
-`;
-
+    
   it('links pod-not-ready of every pod stuck in ContainerCreating to the CNI configuration problem of its node', () => {
     // Seven pods behind Service web wait for their sandbox on node-c, more than a title lists.
     const stuckNames = Array.from({ length: 7 }, (_, i) => `web-7d9f8b6c5d-s${i}`);
@@ -164,7 +125,7 @@ describe('root-cause chain', () => {
       ...threeNodeCluster({ pods: [serving, crashing, ...stuck] }),
       'cluster/services.json': kubectlList([service({ namespace: ns, name: 'web', selector: { app: 'web' } })]),
       'cluster/daemonsets.json': kubectlList([daemonSet({ namespace: 'kube-system', name: 'weave-net', containers: [{ name: 'weave', image: 'docker.io/weaveworks/weave-kube:2.8.1' }] })]),
-      ...Object.fromEntries(NODES.flatMap((n) => [[`nodes/${n.name}/cni/10-flannel.conflist`, flannelConflist], [`nodes/${n.name}/cni/10-weave.conflist`, weaveConflist]])),
+      ...Object.fromEntries(NODES.flatMap((n) => [[`nodes/${n.name}/cni/10-flannel.conflist`, FLANNEL_CONFLIST], [`nodes/${n.name}/cni/10-weave.conflist`, WEAVE_CONFLIST]])),
     });
     const cni = run.findings.find((f) => f.rule === 'cni-config-problem' && f.subjects[0] === 'Node/node-c')!;
     expect(cni.title).toBe('node-c uses the leftover 10-flannel.conflist instead of 10-weave.conflist');
