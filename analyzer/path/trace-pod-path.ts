@@ -28,6 +28,7 @@ import { parseIpAddr } from '../routing/parse-ip-addr.js';
 import { expectedTunnels, podNetwork, TUNNEL_KIND_NAMES } from '../routing/pod-network.js';
 import { lookupRoute, type RouteLookupResult } from '../routing/route-lookup.js';
 import { routeGetLine } from '../routing/route-get.js';
+import { traceNodePacket } from '../trace/trace-node-packet.js';
 import { judgeNetfilterTrace, type NetfilterVerdict } from './netfilter-verdict.js';
 import { nodeSimulator, simulatorFiles } from './node-simulator.js';
 import { concludePath } from './conclude-path.js';
@@ -354,7 +355,12 @@ interface NodeNetfilter {
 }
 
 function netfilterOn(model: AnalysisModel, node: string, family: 4 | 6, packet: { from: PacketOrigin; src: string; dst: string; proto: PathProtocol; dport?: number; inInterface?: string }): NodeNetfilter {
-  if (family === 6) return { unknown: `IPv6 netfilter rules are not traced on the path (netdump trace-node --node ${node} traces them)` };
+  if (family === 6) {
+    // The IPv6 rules (ip6tables-save, or the ip6 tables of an nft ruleset), as trace-node reads them.
+    const trace = traceNodePacket(model, { node, ...packet, sport: SOURCE_PORT, ctState: 'NEW' });
+    if ('error' in trace) return { unknown: trace.error.startsWith('not collected') ? trace.error : `${node}'s IPv6 netfilter rules not traced: ${trace.error}` };
+    return { verdict: judgeNetfilterTrace(trace.result, trace.files[0] ?? `nodes/${node}/ip6tables-save.txt`), file: trace.files.join(' + ') };
+  }
   const simulator = nodeSimulator(model, node);
   if (!simulator) return { unknown: `not collected: nodes/${node}/iptables-save.txt (${node}'s netfilter rules: FORWARD and NAT not checked)` };
   const result = simulator.trace({ ...packet, sport: SOURCE_PORT, ctState: 'NEW' });

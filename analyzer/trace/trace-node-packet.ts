@@ -42,6 +42,8 @@ export interface NodeTraceRequest {
   ctState?: ConntrackState;
   /** The rules to trace; by default those of the mode kube-proxy runs on the node. */
   mode?: ProxyMode;
+  /** The interface the packet arrives on (`-i` matches), when the caller knows it. */
+  inInterface?: string;
 }
 
 /** Who holds an address, as the API objects say. */
@@ -168,6 +170,7 @@ export function traceNodePacket(fullModel: AnalysisModel, request: NodeTraceRequ
   const packet: NodePacketTrace['packet'] = { from: origin.from, src: formatIpAddress(source), dst: formatIpAddress(destination), proto, ctState };
   if (request.sport !== undefined) packet.sport = request.sport;
   if (request.dport !== undefined) packet.dport = request.dport;
+  if (request.inInterface !== undefined) packet.inInterface = request.inInterface;
   if (request.proto === 'icmp') packet.icmpType = family === 4 ? 8 : 128;
   if (request.proto === 'icmp') notes.push(`an ICMP echo request (type ${packet.icmpType})`);
   if (ctState !== 'NEW') notes.push(`ctstate ${ctState}: traced without the NAT binding of its connection (conntrack entries are not in the dump), and the nat chains do not run for it`);
