@@ -25,6 +25,8 @@ export interface AnonymizationMap {
   addresses: TwoWayMap;
   /** kube-proxy chain names whose hashes were recomputed. */
   chains: TwoWayMap;
+  /** MAC addresses, canonical (lower-case, two digits a byte); absent in maps written before MACs were pseudonymized. */
+  macs?: TwoWayMap;
 }
 
 export function keyId(key: Buffer): string {

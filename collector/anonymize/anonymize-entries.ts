@@ -14,6 +14,7 @@ import type { BundleEntry } from '../write-bundle.js';
 import { keyId, twoWay, ANONYMIZATION_MAP_FORMAT, type AnonymizationMap } from './anonymization-map.js';
 import { CRYPTO_PAN_KEY_BYTES } from './crypto-pan.js';
 import { IpPseudonyms } from './ip-pseudonyms.js';
+import { MacPseudonyms } from './mac-pseudonyms.js';
 import { isIptablesDump, kubeProxyChainRenames, type ServicePortSource } from './kube-proxy-chains.js';
 import { NamePseudonyms } from './name-pseudonyms.js';
 import { rewriteJsonText, rewriteText, type TokenMapper } from './text-rewriter.js';
@@ -35,12 +36,14 @@ export function anonymizeEntries(entries: readonly BundleEntry[], key: Buffer): 
   names.assign();
 
   const ips = new IpPseudonyms(key);
+  const macs = new MacPseudonyms(key);
   const chains = new Map<string, string>();
   const chainsUsed = new Map<string, string>();
   const mapper: TokenMapper = {
     address: (text) => ips.mapAddress(text),
     prefix: (address, bits) => ips.mapPrefix(address, bits),
     name: (token) => names.lookup(token),
+    mac: (token) => macs.map(token),
     chain: (token) => {
       const renamed = chains.get(token) ?? renameNftChain(token, mapper);
       if (renamed !== undefined && renamed !== token) chainsUsed.set(token, renamed);
@@ -75,6 +78,7 @@ export function anonymizeEntries(entries: readonly BundleEntry[], key: Buffer): 
       names: twoWay(new Map([...names.forward, ...contexts])),
       addresses: twoWay(ips.forward),
       chains: twoWay(chainsUsed),
+      macs: twoWay(macs.forward),
     },
   };
 }

@@ -6,6 +6,7 @@
 import type { AnonymizationMap } from './anonymization-map.js';
 import { formatIpv4, formatIpv6, maskTo, parseIpv4, parseIpv6, samePrefix } from './ip-address.js';
 import { isKeptAddress } from './ip-pseudonyms.js';
+import { canonicalMac, formatMacLike, parseMac } from './mac-pseudonyms.js';
 import { rewriteText, type TokenMapper } from './text-rewriter.js';
 
 function lookup(record: Record<string, string>): (key: string) => string | undefined {
@@ -63,7 +64,13 @@ export function reverseMapper(map: AnonymizationMap): TokenMapper {
   const address = (text: string) => known(text) ?? computed(text);
   const name = lookup(map.names.reverse);
   const chain = lookup(map.chains.reverse);
-  return { address, prefix: (a, bits) => address(`${a}/${bits}`), name, chain };
+  const macs = lookup(map.macs?.reverse ?? {});
+  const mac = (text: string) => {
+    const bytes = parseMac(text);
+    const original = bytes && macs(canonicalMac(bytes));
+    return original === undefined ? undefined : formatMacLike(text, parseMac(original)!);
+  };
+  return { address, prefix: (a, bits) => address(`${a}/${bits}`), name, chain, mac };
 }
 
 export function deanonymizeText(text: string, map: AnonymizationMap): string {

@@ -8,6 +8,8 @@
  * - kube-proxy iptables chains: `KUBE-SVC-…`, `KUBE-SEP-…` and the other hashed prefixes;
  * - IPv6 addresses (validated, `/len` optional, `[addr]:port` works since brackets bound them);
  * - IPv4 addresses, `a.b.c.d/len`, `a.b.c.d:port`, both ends of `a.b.c.d-e.f.g.h`;
+ * - MAC addresses (`52:54:00:12:34:56`, either case) and the MAC of a bridge id
+ *   (`8000.52:54:0:12:34:56`, `ip -d link` drops the leading zeros there);
  * - lowercase DNS-style names (`cart-845d9ff6b-mj9pc`, `cart.shop.svc.cluster.local`): the
  *   whole token is looked up, then each dot-separated label.
  *
@@ -24,6 +26,8 @@ export interface TokenMapper {
   name(token: string): string | undefined;
   /** A kube-proxy chain name's replacement (KUBE-… or nftables), or undefined to keep it. */
   chain(token: string): string | undefined;
+  /** A MAC address's replacement in the same style, or undefined to keep it. */
+  mac?(token: string): string | undefined;
 }
 
 const TOKEN = new RegExp(
@@ -33,6 +37,9 @@ const TOKEN = new RegExp(
   [
     String.raw`(?<![\w-])(?<nft>(?:service|local|external|firewall|endpoint|affinity)-[A-Z2-7]{8}-[^\s;{}"',]+)`,
     String.raw`(?<![\w-])(?<kube>KUBE-(?:SVC|SVL|EXT|FW|XLB|SEP)-[A-Z2-7]{16})(?![\w-])`,
+    // Six two-digit groups: never an IPv6 address (eight groups, or '::').
+    String.raw`(?<![\w:.-])(?<mac>[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})(?![\w:])`,
+    String.raw`(?<![\w.])(?<bridgePriority>[0-9a-f]{4})\.(?<bridgeMac>[0-9a-f]{1,2}(?::[0-9a-f]{1,2}){5})(?![\w:])`,
     String.raw`(?<![\w:.])(?<v6>(?=[0-9A-Fa-f:]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:]{2,39}(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?)(?:\/(?<v6bits>\d{1,3})(?!\d))?(?![\w:])`,
     String.raw`(?<![\w.])(?<v4>\d{1,3}(?:\.\d{1,3}){3})(?:\/(?<v4bits>\d{1,2})(?!\d))?(?![\w]|\.\d)`,
     String.raw`(?<![\w-])(?<name>[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?![\w-])`,
@@ -44,6 +51,9 @@ const TOKEN = new RegExp(
 interface TokenGroups {
   nft?: string;
   kube?: string;
+  mac?: string;
+  bridgePriority?: string;
+  bridgeMac?: string;
   v6?: string;
   v6bits?: string;
   v4?: string;
@@ -74,6 +84,11 @@ export function rewriteText(text: string, mapper: TokenMapper): string {
   return text.replace(TOKEN, (match, ...args) => {
     const groups = args[args.length - 1] as TokenGroups;
     if (groups.name !== undefined) return rewriteName(groups.name, mapper);
+    if (groups.mac !== undefined) return mapper.mac?.(groups.mac) ?? match;
+    if (groups.bridgeMac !== undefined) {
+      const mapped = mapper.mac?.(groups.bridgeMac);
+      return mapped === undefined ? match : `${groups.bridgePriority}.${mapped}`;
+    }
     if (groups.v4 !== undefined) return rewriteAddress(groups.v4, groups.v4bits, mapper) ?? match;
     if (groups.v6 !== undefined) {
       const mapped = rewriteAddress(groups.v6, groups.v6bits, mapper);

@@ -77,7 +77,22 @@ const FILES: Record<string, string> = {
   'nodes/worker-eu1-7/resolv.conf': 'nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch eu1.internal\n',
   'pods/shop/cart-845d9ff6b-mj9pc/resolv.conf': 'search shop.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n',
   'logs/kube-system/coredns-5c8c7f7bf4-9sdhr/coredns.log': '[INFO] 10.244.1.5:53042 - 4242 "A IN cart.shop.svc.cluster.local. udp 46 false 512" NOERROR qr,aa,rd 102 0.000139s\n',
-  'nodes/worker-eu1-7/docker/containers.json': JSON.stringify([{ Name: '/web', NetworkSettings: { IPAddress: '172.17.0.2', Gateway: '172.17.0.1' } }], null, 4),
+  'nodes/worker-eu1-7/docker/containers.json': JSON.stringify([{ Name: '/web', NetworkSettings: { IPAddress: '172.17.0.2', Gateway: '172.17.0.1', MacAddress: '02:42:ac:11:00:02' } }], null, 4),
+  // `ip -d link show` (iproute2 6.1): eth0, the cni0 bridge (its bridge_id repeats its MAC without leading zeros), a cali veth, flannel.1.
+  'nodes/worker-eu1-7/ip-link.txt': [
+    '2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP mode DEFAULT group default qlen 1000',
+    '    link/ether 52:54:00:0a:7b:3c brd ff:ff:ff:ff:ff:ff promiscuity 0 minmtu 68 maxmtu 65535 ',
+    '3: cni0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue state UP mode DEFAULT group default qlen 1000',
+    '    link/ether 0e:31:0a:7f:04:d2 brd ff:ff:ff:ff:ff:ff promiscuity 0 minmtu 68 maxmtu 65535 ',
+    '    bridge forward_delay 1500 hello_time 200 max_age 2000 ageing_time 30000 stp_state 0 priority 32768 vlan_filtering 0 vlan_protocol 802.1Q bridge_id 8000.e:31:a:7f:4:d2 designated_root 8000.e:31:a:7f:4:d2 root_port 0 ',
+    '4: cali1e2a3b4c5d6@if3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue state UP mode DEFAULT group default',
+    '    link/ether ee:ee:ee:ee:ee:ee brd ff:ff:ff:ff:ff:ff link-netns cni-8d3c2f1e-5b6a-4c7d-9e8f-0a1b2c3d4e5f promiscuity 0 ',
+    '5: flannel.1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue state UNKNOWN mode DEFAULT group default',
+    '    link/ether 9A:1C:3F:55:0B:E7 brd ff:ff:ff:ff:ff:ff promiscuity 0 ',
+    '    vxlan id 1 local 192.168.10.17 dev eth0 srcport 0 0 dstport 8472 nolearning ttl auto ageing 300 ',
+    '',
+  ].join('\n'),
+  'nodes/worker-eu1-7/ip-addr.txt': '2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP group default qlen 1000\n    link/ether 52:54:00:0a:7b:3c brd ff:ff:ff:ff:ff:ff\n    inet 192.168.10.17/24 brd 192.168.10.255 scope global eth0\n',
 };
 
 const entries: BundleEntry[] = Object.entries(FILES).map(([path, data]) => ({ path, data }));
@@ -209,6 +224,29 @@ describe('anonymizeEntries', () => {
     const empty = { forward: {}, reverse: {} };
     const wide = { ...map, names: empty, chains: empty, addresses: { forward: { '96.0.0.0/3': '160.0.0.0/3' }, reverse: { '160.0.0.0/3': '96.0.0.0/3' } } };
     expect(deanonymizeText('metadata at 169.254.169.254, peer 160.1.2.3', wide)).toBe('metadata at 169.254.169.254, peer 96.1.2.3');
+  });
+
+  it("replaces a NIC's own part of its MAC, the same in every file, and keeps the vendor prefix", () => {
+    const link = files.get(`nodes/${node}/ip-link.txt`)!;
+    const eth0 = map.macs!.forward['52:54:00:0a:7b:3c']!;
+    expect(eth0).toMatch(/^52:54:00:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}$/);
+    expect(eth0).not.toBe('52:54:00:0a:7b:3c');
+    expect(link).toContain(`link/ether ${eth0} brd ff:ff:ff:ff:ff:ff`);
+    expect(files.get(`nodes/${node}/ip-addr.txt`)).toContain(`link/ether ${eth0} brd`);
+    // The bridge id is the bridge's MAC without leading zeros, and follows it.
+    const cni0 = map.macs!.forward['0e:31:0a:7f:04:d2']!;
+    const bridgeId = `8000.${cni0.split(':').map((b) => b.replace(/^0/, '')).join(':')}`;
+    expect(link).toContain(`bridge_id ${bridgeId} designated_root ${bridgeId} `);
+    // Written in upper case, it stays upper case; Docker's MAC in containers.json changes too.
+    expect(link).toContain(`link/ether ${map.macs!.forward['9a:1c:3f:55:0b:e7']!.toUpperCase()} brd`);
+    expect(files.get(`nodes/${node}/docker/containers.json`)).toContain(`"MacAddress": "${map.macs!.forward['02:42:ac:11:00:02']}"`);
+    // Broadcast and Calico's fixed veth MAC say nothing about the customer.
+    expect(link).toContain('link/ether ee:ee:ee:ee:ee:ee brd ff:ff:ff:ff:ff:ff');
+    for (const original of ['52:54:00:0a:7b:3c', '0e:31:0a:7f:04:d2', 'e:31:a:7f:4:d2', '9A:1C:3F:55:0B:E7', '02:42:ac:11:00:02']) {
+      expect([...files.values()].some((text) => text.includes(original)), original).toBe(false);
+    }
+    // And the report turns back.
+    expect(deanonymizeText(`eth0 ${eth0}, bridge ${bridgeId}`, map)).toBe('eth0 52:54:00:0a:7b:3c, bridge 8000.e:31:a:7f:4:d2');
   });
 
   it('gives the same output for the same key and a different one for another key', () => {

@@ -3,7 +3,8 @@
  * anonymized bundle finds the same things as analyzing the original — the same rules at the
  * same severities, as many times, with titles, messages, subjects and evidence equal once the
  * mapping file turns them back — and the anonymized bytes hold none of the original names of
- * namespaces, nodes, Services and pods and none of the original non-special addresses.
+ * namespaces, nodes and pods, none of the original non-special addresses and none of the MACs of
+ * network cards.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
@@ -111,6 +112,16 @@ function expectNothingOriginalLeft(original: Bundle, anonymized: readonly Bundle
     if (isKeptAddress(address)) continue;
     expect(token(address).test(bytes), `address ${address} is gone`).toBe(false);
   }
+  // MACs of network cards; group addresses, all zeros and Calico's ee:ee:ee:ee:ee:ee are kept.
+  const macs = new Set<string>();
+  for (const file of original.files.values()) {
+    for (const m of file.text.matchAll(/(?<![\w:.-])[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}(?![\w:])/g)) {
+      const mac = m[0].toLowerCase();
+      if ((parseInt(mac.slice(0, 2), 16) & 1) === 0 && mac !== '00:00:00:00:00:00' && mac !== 'ee:ee:ee:ee:ee:ee') macs.add(mac);
+    }
+  }
+  const lowerBytes = bytes.toLowerCase();
+  for (const mac of macs) expect(lowerBytes.includes(mac), `MAC ${mac} is gone`).toBe(false);
 }
 
 describe('anonymized scenario bundles analyze like the originals', () => {
