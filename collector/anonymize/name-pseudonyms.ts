@@ -64,7 +64,15 @@ export class NamePseudonyms {
   /** Names a name found in the bundle; kept names are ignored. */
   add(kind: NameKind, name: string | undefined): void {
     // A node named by its address (10.0.1.5) is pseudonymized as an address, like every other.
-    if (!name || !/^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/.test(name) || VOCABULARY.has(name) || isIP(name)) return;
+    if (!name || isIP(name)) return;
+    // Kubernetes names are lower case; a host captured with --local is named after its host
+    // name, which may not be (WEB-01). Host names are case-insensitive: both spellings go.
+    if (kind === 'node' && /[A-Z]/.test(name) && /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(name)) {
+      this.candidates.node.add(name);
+      this.add('node', name.toLowerCase());
+      return;
+    }
+    if (!/^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/.test(name) || VOCABULARY.has(name)) return;
     if (kind === 'namespace' && KEPT_NAMESPACES.has(name)) return;
     this.candidates[kind].add(name);
   }
@@ -75,16 +83,29 @@ export class NamePseudonyms {
     for (const kind of KIND_ORDER) {
       for (const name of [...this.candidates[kind]].sort()) {
         if (this.forward.has(name)) continue;
-        const digest = createHmac('sha256', this.key).update(`${kind}\0${name}`).digest('hex');
-        const prefix = kind === 'pod' ? (COMPONENT_PREFIXES.find((c) => name.startsWith(`${c}-`)) ?? PREFIX.pod) : PREFIX[kind];
-        let length = 8;
-        let pseudonym = `${prefix}-${digest.slice(0, length)}`;
-        // Another name's pseudonym or an original name: lengthen until unique (64 hex at most).
-        while ((taken.has(pseudonym) || this.isCandidate(pseudonym)) && length < digest.length) pseudonym = `${prefix}-${digest.slice(0, (length += 4))}`;
-        taken.add(pseudonym);
-        this.forward.set(name, pseudonym);
+        // WEB-01 gets web-01's pseudonym, so that both spellings of a host name agree.
+        const lower = name.toLowerCase();
+        if (lower !== name && this.candidates[kind].has(lower)) {
+          this.forward.set(name, this.pseudonymOf(kind, lower, taken));
+          continue;
+        }
+        this.forward.set(name, this.pseudonymOf(kind, name, taken));
       }
     }
+  }
+
+  private pseudonymOf(kind: NameKind, name: string, taken: Set<string>): string {
+    const known = this.forward.get(name);
+    if (known !== undefined) return known;
+    const digest = createHmac('sha256', this.key).update(`${kind}\0${name}`).digest('hex');
+    const prefix = kind === 'pod' ? (COMPONENT_PREFIXES.find((c) => name.startsWith(`${c}-`)) ?? PREFIX.pod) : PREFIX[kind];
+    let length = 8;
+    let pseudonym = `${prefix}-${digest.slice(0, length)}`;
+    // Another name's pseudonym or an original name: lengthen until unique (64 hex at most).
+    while ((taken.has(pseudonym) || this.isCandidate(pseudonym)) && length < digest.length) pseudonym = `${prefix}-${digest.slice(0, (length += 4))}`;
+    taken.add(pseudonym);
+    this.forward.set(name, pseudonym);
+    return pseudonym;
   }
 
   lookup(name: string): string | undefined {

@@ -10,8 +10,8 @@
  * - IPv4 addresses, `a.b.c.d/len`, `a.b.c.d:port`, both ends of `a.b.c.d-e.f.g.h`;
  * - MAC addresses (`52:54:00:12:34:56`, either case) and the MAC of a bridge id
  *   (`8000.52:54:0:12:34:56`, `ip -d link` drops the leading zeros there);
- * - lowercase DNS-style names (`cart-845d9ff6b-mj9pc`, `cart.shop.svc.cluster.local`): the
- *   whole token is looked up, then each dot-separated label.
+ * - DNS-style names (`cart-845d9ff6b-mj9pc`, `cart.shop.svc.cluster.local`, a host's `WEB-01`):
+ *   the whole token is looked up, then each dot-separated label.
  *
  * JSON files are rewritten string by string: object keys only have their addresses rewritten
  * (label keys and field names are never names of ours), values get the full treatment.
@@ -42,7 +42,8 @@ const TOKEN = new RegExp(
     String.raw`(?<![\w.])(?<bridgePriority>[0-9a-f]{4})\.(?<bridgeMac>[0-9a-f]{1,2}(?::[0-9a-f]{1,2}){5})(?![\w:])`,
     String.raw`(?<![\w:.])(?<v6>(?=[0-9A-Fa-f:]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:]{2,39}(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?)(?:\/(?<v6bits>\d{1,3})(?!\d))?(?![\w:])`,
     String.raw`(?<![\w.])(?<v4>\d{1,3}(?:\.\d{1,3}){3})(?:\/(?<v4bits>\d{1,2})(?!\d))?(?![\w]|\.\d)`,
-    String.raw`(?<![\w-])(?<name>[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?![\w-])`,
+    // Upper case too: a host captured with --local may be named WEB-01 (only collected names change).
+    String.raw`(?<![\w-])(?<name>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?![\w-])`,
   ].join('|') +
     ')',
   'g',

@@ -249,6 +249,26 @@ describe('anonymizeEntries', () => {
     expect(deanonymizeText(`eth0 ${eth0}, bridge ${bridgeId}`, map)).toBe('eth0 52:54:00:0a:7b:3c, bridge 8000.e:31:a:7f:4:d2');
   });
 
+  it('renames a host captured with --local under its upper-case host name, in either spelling', () => {
+    const host = anonymizeEntries(
+      [
+        { path: 'manifest.json', data: `${JSON.stringify({ format: 'netdump/v1', collection: { mode: 'local', nodes: ['WEB-01'] }, items: [{ path: 'nodes/WEB-01/sysctl.txt', node: 'WEB-01', command: 'sysctl net.ipv4.ip_forward', exitCode: 0, stderr: '' }] }, null, 2)}\n` },
+        { path: 'nodes/WEB-01/sysctl.txt', data: 'net.ipv4.ip_forward = 1\n' },
+        { path: 'nodes/WEB-01/resolv.conf', data: '# written by WEB-01 provisioning\nsearch web-01.corp.example corp.example\nnameserver 10.20.0.2\n' },
+      ],
+      KEY,
+    );
+    const pseudonym = host.map.names.forward['WEB-01']!;
+    expect(pseudonym).toMatch(/^node-[0-9a-f]{8}$/);
+    expect(host.map.names.forward['web-01']).toBe(pseudonym);
+    expect(host.entries.map((e) => e.path)).toEqual(['manifest.json', `nodes/${pseudonym}/sysctl.txt`, `nodes/${pseudonym}/resolv.conf`]);
+    const text = host.entries.map((e) => String(e.data)).join('\n');
+    expect(text).not.toMatch(/web-01/i);
+    expect(String(host.entries[2]!.data)).toContain(`search ${pseudonym}.corp.example corp.example`);
+    // Upper-case words that are no collected name stay as they are.
+    expect(String(host.entries[0]!.data)).toContain('"mode": "local"');
+  });
+
   it('gives the same output for the same key and a different one for another key', () => {
     const again = anonymized();
     expect(again.entries).toEqual(anonymizeEntries(entries, KEY).entries);
