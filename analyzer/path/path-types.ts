@@ -25,7 +25,10 @@ export type HopStatus = 'ok' | 'blocked' | 'warning' | 'unknown';
 
 export interface PathHop {
   kind: 'pod' | 'container' | 'node' | 'link' | 'host' | 'outside';
-  /** `shop/cart-845d9ff6b-nsk8z`, `node-b`, `VXLAN flannel.1 over eth0`. */
+  /**
+   * `shop/cart-845d9ff6b-nsk8z`, `node-b`, `VXLAN flannel.1 over eth0`; `node-b (replies)` for the
+   * last hop of a path whose request arrives but whose replies the destination node cannot route back.
+   */
   name: string;
   status: HopStatus;
   /** What happens here, in one sentence. */
