@@ -12,9 +12,10 @@ import { writeBundle, type BundleEntry, type WrittenBundle } from './write-bundl
 export interface CollectionAnonymization {
   /** The mapping file (`<bundle>.map.json`, mode 0600): it stays with the customer. */
   mapPath: string;
-  /** How many namespace/node/pod names and addresses got pseudonyms. */
+  /** How many namespace/node/pod names, addresses and MAC addresses got pseudonyms. */
   names: number;
   addresses: number;
+  macs: number;
 }
 
 export interface WrittenCollection {
@@ -32,5 +33,5 @@ export async function writeCollection(
   const bundle = await writeBundle(output, anonymized, { mtime: options.mtime });
   const mapPath = defaultMapPath(bundle.path);
   await writeAnonymizationMap(mapPath, map);
-  return { bundle, anonymization: { mapPath, names: Object.keys(map.names.forward).length, addresses: Object.keys(map.addresses.forward).length } };
+  return { bundle, anonymization: { mapPath, names: Object.keys(map.names.forward).length, addresses: Object.keys(map.addresses.forward).length, macs: Object.keys(map.macs?.forward ?? {}).length } };
 }

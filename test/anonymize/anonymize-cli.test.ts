@@ -58,7 +58,7 @@ describe('netdump anonymize / deanonymize', () => {
     const run = await netdump('anonymize', scenarioDir(SCENARIO), '-o', out);
     expect(run.status).toBe(0);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(/^anonymized \d+ files: \d+ names, \d+ addresses, \d+ kube-proxy chain names → /);
+    expect(run.stderr).toMatch(/^anonymized \d+ files: \d+ names, \d+ addresses, [1-9]\d* MAC addresses, \d+ kube-proxy chain names → /);
     expect(run.stderr).toContain(join(dir, 'shop-anon.map.json'));
     const listing = spawnSync('tar', ['-tzf', out], { encoding: 'utf8' });
     expect(listing.status).toBe(0);

@@ -77,7 +77,7 @@ export function registerAnonymizeCommand(program: Command, io: CliIo): void {
       const count = (record: Record<string, string>) => Object.keys(record).length;
       io.err(
         `anonymized ${result.files} files: ${count(map.names.forward)} names, ${count(map.addresses.forward)} addresses, ` +
-          `${count(map.chains.forward)} kube-proxy chain names → ${result.written.path} (${result.written.bytes} bytes)\n` +
+          `${count(map.macs?.forward ?? {})} MAC addresses, ${count(map.chains.forward)} kube-proxy chain names → ${result.written.path} (${result.written.bytes} bytes)\n` +
           `mapping (keep it with you; it reverses the pseudonyms): ${mapPath}\n`,
       );
       if (result.skipped.length > 0) io.err(`not in the output (unreadable in the bundle): ${result.skipped.join(', ')}\n`);

@@ -330,8 +330,8 @@ export function renderSummary(summary: CollectSummary, elapsed: string): string 
   }
   lines.push(`bundle written: ${summary.bundle.path} (${formatBytes(summary.bundle.bytes)})`);
   if (summary.anonymization) {
-    const { mapPath, names, addresses } = summary.anonymization;
-    lines.push(`anonymized: ${plural(names, 'name')} and ${addresses} address${addresses === 1 ? '' : 'es'} replaced by pseudonyms in the bundle`);
+    const { mapPath, names, addresses, macs } = summary.anonymization;
+    lines.push(`anonymized: ${plural(names, 'name')}, ${addresses} address${addresses === 1 ? '' : 'es'} and ${macs} MAC address${macs === 1 ? '' : 'es'} replaced by pseudonyms in the bundle`);
     lines.push(`mapping file: ${mapPath} — it turns the pseudonyms back (netdump deanonymize report.json --map ${mapPath}): keep it with you, do not send it with the bundle`);
   }
   return lines.map((line) => `netdump: ${line}\n`).join('');
