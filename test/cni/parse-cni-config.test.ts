@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SourceFile } from '../../analyzer/bundle/source-file.js';
 import { cniConfigFormat, parseCniConfig, readCniConfigDir } from '../../analyzer/cni/parse-cni-config.js';
-import { FLANNEL_CONFLIST } from '../helpers/node-network.js';
+import { FLANNEL_CONFLIST, WEAVE_CONFLIST } from '../helpers/node-network.js';
 
 const dir = 'nodes/node-a/cni';
 const file = (name: string, text: string) => new SourceFile(`${dir}/${name}`, text);
@@ -56,24 +56,6 @@ const CILIUM = `{
 }
 `;
 
-/** weave-net's 10-weave.conflist. */
-const WEAVE = `{
-    "cniVersion": "0.3.0",
-    "name": "weave",
-    "plugins": [
-        {
-            "name": "weave",
-            "type": "weave-net",
-            "hairpinMode": true
-        },
-        {
-            "type": "portmap",
-            "capabilities": {"portMappings": true},
-            "snat": true
-        }
-    ]
-}
-`;
 
 /** The CNI project's bridge + host-local example, dual-stack ranges. */
 const BRIDGE_CONF = `{
@@ -139,7 +121,7 @@ describe('parseCniConfig', () => {
     expect(cilium).toMatchObject({ name: 'cilium', problems: [] });
     expect(cilium.plugins.map((p) => [p.type, p.line])).toEqual([['cilium-cni', 5]]);
 
-    const weave = parseCniConfig(file('10-weave.conflist', WEAVE)).value;
+    const weave = parseCniConfig(file('10-weave.conflist', WEAVE_CONFLIST)).value;
     expect(weave.plugins.map((p) => [p.type, p.name, p.options.hairpinMode ?? null, p.capabilities])).toEqual([
       ['weave-net', 'weave', true, []],
       ['portmap', undefined, null, ['portMappings']],

@@ -18,6 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { FLANNEL_CONFLIST } from '../helpers/node-network.js';
 
 const SYSTEM_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 const NEEDED_TOOLS = ['ip', 'iptables-nft-restore', 'iptables-legacy-restore', 'ipset', 'nft', 'sysctl', 'tar', 'dash'];
@@ -149,26 +150,6 @@ const NFT = `table inet host_firewall {
 }
 `;
 
-const FLANNEL_CONFLIST = `{
-  "name": "cbr0",
-  "cniVersion": "0.3.1",
-  "plugins": [
-    {
-      "type": "flannel",
-      "delegate": {
-        "hairpinMode": true,
-        "isDefaultGateway": true
-      }
-    },
-    {
-      "type": "portmap",
-      "capabilities": {
-        "portMappings": true
-      }
-    }
-  ]
-}
-`;
 
 const CALICO_CONFLIST = `{
   "name": "k8s-pod-network",
