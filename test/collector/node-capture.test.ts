@@ -295,7 +295,7 @@ describe.skipIf(problem !== undefined)('node-capture.sh in a network namespace',
     const summary = await collectLocal({
       output: join(lab.dir, 'timeout.tgz'),
       nodeName: 'node-t',
-      timeoutSeconds: 1,
+      timeoutSeconds: 3,
       capture: { launcher: ['ip', 'netns', 'exec', lab.netns], hostRoot: lab.hostRoot, env: { PATH: path } },
     });
     expect(itemFor(summary, 'nodes/node-t/conntrack-stats.txt')).toMatchObject({ exitCode: 124, error: 'timed out' });
