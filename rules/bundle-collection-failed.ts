@@ -105,7 +105,7 @@ export default defineRule({
         ctx.report({
           subjects,
           title: `No Docker daemon answered${where}`,
-          message: `${listSome(commands.map((c) => `\`${c}\``), 3)}${paths.length > 0 ? ` (for ${listSome(paths, 3)})` : ''} failed${where}: ${stderr}. ${
+          message: `${listSome(commands.map((c) => `\`${c}\``), 3)}${paths.length > 0 ? ` (for ${listSome(paths, 3)})` : ''} failed${where}: ${/[.?!]$/.test(stderr) ? stderr : `${stderr}.`} ${
             bridged.length > 0
               ? `${listSome(bridged, 3)} ${bridged.length === 1 ? 'has' : 'have'} Docker's bridges, so a daemon ran there: with it stopped, its containers are down and their networks and published ports could not be read.`
               : 'No Docker bridge exists there either: the Docker CLI is installed, but no Docker networking runs to analyze.'

@@ -23,8 +23,8 @@ export function machineSubject(model: AnalysisModel, name: string): string {
   return `${machineKind(model, name) === 'host' ? 'Host' : 'Node'}/${name}`;
 }
 
-/** Interfaces that only a Kubernetes CNI or kube-proxy creates. */
-const KUBERNETES_INTERFACES = /^(cali[0-9a-f]|cilium_|lxc|flannel\.|cni0$|cbr0$|tunl0$|vxlan\.calico$|kube-ipvs0$|kube-bridge$|weave$|vethwe|nodelocaldns$)/;
+/** Interfaces that only a Kubernetes CNI or kube-proxy creates (Cilium's lxc<hex>, not LXC's lxcbr0). */
+const KUBERNETES_INTERFACES = /^(cali[0-9a-f]|cilium_|lxc(?:_health$|[0-9a-f]{8})|flannel\.|cni0$|cbr0$|tunl0$|vxlan\.calico$|kube-ipvs0$|kube-bridge$|weave$|vethwe|nodelocaldns$)/;
 /** Interfaces of container bridges (Docker's default bridge and user networks, Podman's). */
 const CONTAINER_INTERFACES = /^(docker0$|br-[0-9a-f]{12}$|docker_gwbridge$|podman\d*$|cni-podman\d*$|veth)/;
 

@@ -183,7 +183,7 @@ ruleTester(bundleCollectionFailed, {
           ],
           severity: 'info',
           titleMatch: /^No Docker daemon answered on host vm$/,
-          messageMatch: /the Docker CLI is installed, but no Docker networking runs to analyze/,
+          messageMatch: /Is the docker daemon running\? No Docker bridge exists there either: the Docker CLI is installed, but no Docker networking runs to analyze/,
         },
       ],
     },

@@ -164,6 +164,23 @@ ruleTester(cniConfigProblem, {
         'nodes/vm/ip-link.txt': ipLink([lo, eth0('10.0.2.15')]),
       },
     },
+    {
+      // LXC's bridge is no Cilium endpoint (lxc<hex>): an LXC host is no Kubernetes node either.
+      name: 'a local capture of an LXC host (lxcbr0)',
+      files: {
+        'manifest.json': `{
+  "format": "netdump/v1",
+  "createdAt": "2026-11-26T10:00:00Z",
+  "collector": { "name": "netdump", "version": "0.1.0" },
+  "collection": { "mode": "local", "nodes": ["lxc-01"], "timeoutSeconds": 30, "durationMs": 380, "interrupted": false, "problems": [] },
+  "items": [
+    { "path": "nodes/lxc-01/cni/", "node": "lxc-01", "command": "cat /etc/cni/net.d/*", "exitCode": 0, "durationMs": 0, "stderr": "", "note": "not run: /etc/cni/net.d does not exist" }
+  ]
+}
+`,
+        'nodes/lxc-01/ip-link.txt': ipLink([lo, eth0('10.0.2.15'), { index: 3, name: 'lxcbr0', mtu: 1500, details: ['bridge forward_delay 1500 hello_time 200 max_age 2000'] }]),
+      },
+    },
   ],
   invalid: [
     {
