@@ -4,7 +4,7 @@ import { inputs } from '../analyzer/engine/inputs.js';
 import { defineRule } from '../analyzer/engine/rule.js';
 import type { Severity } from '../analyzer/report/report.js';
 import { firstLine, listSome, plural } from './lib/list-text.js';
-import { machineKind, machineSubject } from './lib/node-subject.js';
+import { hasDockerBridge, machineKind, machineSubject } from './lib/node-subject.js';
 
 const MAX_EVIDENCE = 10;
 const MANIFEST = 'manifest.json';
@@ -13,8 +13,6 @@ type Failure = 'forbidden' | 'not-found' | 'absent-keys' | 'no-docker-daemon' | 
 
 /** The Docker CLI's answer when no daemon listens on its socket (every docker command then fails alike). */
 const NO_DOCKER_DAEMON = /Cannot connect to the Docker daemon at \S+?\.? Is the docker daemon running\?/;
-/** Interfaces a running Docker daemon leaves behind: its default bridge and user networks' bridges. */
-const DOCKER_BRIDGES = /^\d+: (docker0|br-[0-9a-f]{12}|docker_gwbridge)[:@]/m;
 
 /** sysctl's line for a key the kernel does not have; it exits non-zero but prints the other keys. */
 const CANNOT_STAT = /^sysctl: cannot stat \/proc\/sys\/(\S+?): No such file or directory$/;
@@ -100,7 +98,7 @@ export default defineRule({
       if (kind === 'no-docker-daemon') {
         // Bridges of Docker's networks on the host mean a daemon ran there and its containers
         // are what the ticket may be about; without them the Docker CLI is merely installed.
-        const bridged = nodes.filter((n) => DOCKER_BRIDGES.test(ctx.model.bundle.get(`nodes/${n}/ip-link.txt`)?.text ?? ctx.model.bundle.get(`nodes/${n}/ip-addr.txt`)?.text ?? ''));
+        const bridged = nodes.filter((n) => hasDockerBridge(ctx.model, n));
         const commands = [...new Set(items.map((i) => i.command).filter((c): c is string => !!c))];
         ctx.report({
           subjects,

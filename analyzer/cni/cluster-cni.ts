@@ -106,23 +106,20 @@ export function effectiveCniConfig(model: AnalysisModel): CniConfig | undefined 
   return undefined;
 }
 
-/**
- * The first device that tells which CNI runs (tunl0, flannel.1, cilium_host, weave), node by
- * node; `note` words its evidence.
- */
+/** The CNI a device tells of: tunl0, vxlan.calico, cali* (Calico), flannel.1 (flannel), cilium_host, weave. */
+export function cniOfDevice(name: string): CniDevice['cni'] | undefined {
+  if (name === 'tunl0' || name.startsWith('vxlan.calico') || name.startsWith('cali')) return 'calico';
+  if (/^flannel[.-]/.test(name)) return 'flannel';
+  if (name === 'cilium_host') return 'cilium';
+  if (name === 'weave') return 'weave';
+  return undefined;
+}
+
+/** The first device that tells which CNI runs, node by node; `note` words its evidence. */
 export function cniDevice(model: AnalysisModel, note: (cni: CniDevice['cni'], device: string) => string): CniDevice | undefined {
   for (const routing of nodeRoutings(model).nodes) {
     for (const iface of routing.interfaces) {
-      const cni: CniDevice['cni'] | undefined =
-        iface.name === 'tunl0' || iface.name.startsWith('vxlan.calico') || iface.name.startsWith('cali')
-          ? 'calico'
-          : /^flannel[.-]/.test(iface.name)
-            ? 'flannel'
-            : iface.name === 'cilium_host'
-              ? 'cilium'
-              : iface.name === 'weave'
-                ? 'weave'
-                : undefined;
+      const cni = cniOfDevice(iface.name);
       if (cni) return { cni, device: iface.name, evidence: routing.interfaceEvidence(iface.name, note(cni, iface.name)) };
     }
   }
