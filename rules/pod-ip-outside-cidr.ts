@@ -3,7 +3,7 @@ import { inputs } from '../analyzer/engine/inputs.js';
 import { defineRule } from '../analyzer/engine/rule.js';
 import type { Pod } from '../analyzer/kube/types.js';
 import { cidrContains, parseIpAddress } from '../analyzer/netfilter/ip-cidr.js';
-import { clusterAddressing, type PodCidrOf } from '../analyzer/routing/node-addressing.js';
+import { clusterAddressing, podCidrHolder, type PodCidrOf } from '../analyzer/routing/node-addressing.js';
 import { nodeRoutings, type NodeRoutings } from '../analyzer/routing/node-routing.js';
 import { cniDisplayName, podNetwork } from '../analyzer/routing/pod-network.js';
 import { lookupRoute } from '../analyzer/routing/route-lookup.js';
@@ -101,13 +101,8 @@ export default defineRule({
         checked++;
         if (ranges.some((c) => cidrContains(c.cidr, address))) continue;
         const stray: Stray = { pod, ip };
-        for (const other of addressing.nodes) {
-          const cidr = other.name === node.name ? undefined : other.podCidrs.find((c) => cidrContains(c.cidr, address));
-          if (cidr) {
-            stray.holder = { node: other.name, cidr };
-            break;
-          }
-        }
+        const holder = podCidrHolder(addressing, address, node.name);
+        if (holder) stray.holder = { node: holder.node.name, cidr: holder.cidr };
         strays.push(stray);
       }
     }

@@ -16,13 +16,13 @@ import { makeEvidence, type Evidence } from '../bundle/source-file.js';
 import type { AnalysisModel } from '../engine/analysis-model.js';
 import { readCniConfigDir } from '../cni/parse-cni-config.js';
 import type { Pod } from '../kube/types.js';
-import { cidrContains, formatIpAddress, ipEquals, parseIpAddress, type IpAddress } from '../netfilter/ip-cidr.js';
+import { formatIpAddress, ipEquals, parseIpAddress, type IpAddress } from '../netfilter/ip-cidr.js';
 import type { PacketOrigin } from '../netfilter/simulate/trace-types.js';
 import { evaluateFlow } from '../policy/evaluate.js';
 import type { FlowEndpoint } from '../policy/policy-types.js';
 import { endpointForIp, podEndpoint, resolveFlowQuery } from '../policy/resolve-flow.js';
 import { encapsulationOverhead, tunnelKindOf } from '../routing/encapsulation.js';
-import { clusterAddressing, interfaceHolding, interfaceOnSubnet, type ClusterAddressing } from '../routing/node-addressing.js';
+import { clusterAddressing, interfaceHolding, interfaceOnSubnet, podCidrHolder, type ClusterAddressing } from '../routing/node-addressing.js';
 import { nodeRoutings, type NodeInterface, type NodeRouting } from '../routing/node-routing.js';
 import { parseIpAddr } from '../routing/parse-ip-addr.js';
 import { expectedTunnels, podNetwork, TUNNEL_KIND_NAMES } from '../routing/pod-network.js';
@@ -450,11 +450,10 @@ function judgeReply(model: AnalysisModel, dstNode: string, srcNode: string, dst:
   };
 }
 
-/** Whether `dst` lies outside the podCIDRs of every node (and some node has one). */
+/** Whether `dst` lies outside the podCIDRs of every node (and some node has one of its family). */
 function outsideEveryPodCidr(addressing: ClusterAddressing, dst: string): boolean {
   const ip = parseIpAddress(dst);
-  const cidrs = addressing.nodes.flatMap((n) => n.podCidrs);
-  return ip !== undefined && cidrs.some((c) => c.cidr.family === ip.family) && !cidrs.some((c) => cidrContains(c.cidr, ip));
+  return ip !== undefined && addressing.nodes.some((n) => n.podCidrs.some((c) => c.cidr.family === ip.family)) && !podCidrHolder(addressing, ip);
 }
 
 /** Where the source node's route sends the packet, and whether that leads to the destination node. */

@@ -65,6 +65,16 @@ function build(model: AnalysisModel): ClusterAddressing {
   return { nodes, node: (name) => byName.get(name) };
 }
 
+/** The first node (in name order), other than `except`, whose podCIDRs hold `address`, with that podCIDR. */
+export function podCidrHolder(addressing: ClusterAddressing, address: IpAddress, except?: string): { node: NodeAddressing; cidr: PodCidrOf } | undefined {
+  for (const node of addressing.nodes) {
+    if (node.name === except) continue;
+    const cidr = node.podCidrs.find((c) => cidrContains(c.cidr, address));
+    if (cidr) return { node, cidr };
+  }
+  return undefined;
+}
+
 /** The first usable address of a network (the network itself for /32 and /128). */
 export function firstHost(cidr: Cidr & { prefix: number }): IpAddress {
   if (cidr.family === 4) return { family: 4, value: cidr.prefix >= 31 ? cidr.network : cidr.network + 1 };
