@@ -5,17 +5,14 @@
  * pseudonyms back is written beside the bundle, readable by its owner only. The mapping file
  * and the key never go into the bundle.
  */
-import { defaultMapPath, writeAnonymizationMap } from './anonymize/anonymization-map.js';
+import { defaultMapPath, pseudonymCounts, writeAnonymizationMap, type PseudonymCounts } from './anonymize/anonymization-map.js';
 import { anonymizeEntries } from './anonymize/anonymize-entries.js';
 import { writeBundle, type BundleEntry, type WrittenBundle } from './write-bundle.js';
 
-export interface CollectionAnonymization {
+/** Where the mapping file went, and how many namespace/node/pod names, addresses and MAC addresses got pseudonyms. */
+export interface CollectionAnonymization extends Pick<PseudonymCounts, 'names' | 'addresses' | 'macs'> {
   /** The mapping file (`<bundle>.map.json`, mode 0600): it stays with the customer. */
   mapPath: string;
-  /** How many namespace/node/pod names, addresses and MAC addresses got pseudonyms. */
-  names: number;
-  addresses: number;
-  macs: number;
 }
 
 export interface WrittenCollection {
@@ -33,5 +30,6 @@ export async function writeCollection(
   const bundle = await writeBundle(output, anonymized, { mtime: options.mtime });
   const mapPath = defaultMapPath(bundle.path);
   await writeAnonymizationMap(mapPath, map);
-  return { bundle, anonymization: { mapPath, names: Object.keys(map.names.forward).length, addresses: Object.keys(map.addresses.forward).length, macs: Object.keys(map.macs?.forward ?? {}).length } };
+  const { names, addresses, macs } = pseudonymCounts(map);
+  return { bundle, anonymization: { mapPath, names, addresses, macs } };
 }

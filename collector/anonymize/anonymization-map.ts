@@ -41,6 +41,19 @@ export function twoWay(forward: ReadonlyMap<string, string>): TwoWayMap {
   };
 }
 
+export interface PseudonymCounts {
+  names: number;
+  addresses: number;
+  macs: number;
+  chains: number;
+}
+
+/** How many names, addresses, MAC addresses and kube-proxy chain names got pseudonyms. */
+export function pseudonymCounts(map: AnonymizationMap): PseudonymCounts {
+  const count = (part: TwoWayMap | undefined) => Object.keys(part?.forward ?? {}).length;
+  return { names: count(map.names), addresses: count(map.addresses), macs: count(map.macs), chains: count(map.chains) };
+}
+
 /** Checks the shape of a map read from a file; returns a message for what is wrong. */
 export function validateAnonymizationMap(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return 'not a JSON object';

@@ -17,7 +17,7 @@ import type { Command } from 'commander';
 import { BundleReadError } from '../../bundle/read-bundle.js';
 import { anonymizeBundleFile } from '../../../collector/anonymize/anonymize-bundle.js';
 import { KeyFileError, loadOrCreateKeyFile, newAnonymizationKey } from '../../../collector/anonymize/anonymization-key.js';
-import { defaultMapPath, writeAnonymizationMap } from '../../../collector/anonymize/anonymization-map.js';
+import { defaultMapPath, pseudonymCounts, writeAnonymizationMap } from '../../../collector/anonymize/anonymization-map.js';
 import type { CliIo } from '../cli-io.js';
 
 interface AnonymizeFlags {
@@ -74,10 +74,10 @@ export function registerAnonymizeCommand(program: Command, io: CliIo): void {
       }
 
       const { map } = result;
-      const count = (record: Record<string, string>) => Object.keys(record).length;
+      const counts = pseudonymCounts(map);
       io.err(
-        `anonymized ${result.files} files: ${count(map.names.forward)} names, ${count(map.addresses.forward)} addresses, ` +
-          `${count(map.macs?.forward ?? {})} MAC addresses, ${count(map.chains.forward)} kube-proxy chain names → ${result.written.path} (${result.written.bytes} bytes)\n` +
+        `anonymized ${result.files} files: ${counts.names} names, ${counts.addresses} addresses, ` +
+          `${counts.macs} MAC addresses, ${counts.chains} kube-proxy chain names → ${result.written.path} (${result.written.bytes} bytes)\n` +
           `mapping (keep it with you; it reverses the pseudonyms): ${mapPath}\n`,
       );
       if (result.skipped.length > 0) io.err(`not in the output (unreadable in the bundle): ${result.skipped.join(', ')}\n`);
