@@ -23,10 +23,19 @@ export interface KubeProxyReplacement {
   evidence: Evidence;
 }
 
-/** The replacement, when Cilium replaces kube-proxy and no kube-proxy pod runs; else undefined. */
+const KUBE_PROXY_REPLACEMENT_FACET = 'rules/kube-proxy-replacement';
+
+/**
+ * The replacement, when Cilium replaces kube-proxy and no kube-proxy pod runs; else undefined.
+ * Read once per model: four rules ask, each twice (its input check and its coverage).
+ */
 export function kubeProxyReplacement(model: AnalysisModel): KubeProxyReplacement | undefined {
+  return model.facet(KUBE_PROXY_REPLACEMENT_FACET, readKubeProxyReplacement);
+}
+
+function readKubeProxyReplacement(model: AnalysisModel): KubeProxyReplacement | undefined {
   const kube = model.kube;
-  if (kube.pods.some((p) => p.namespace === 'kube-system' && p.labels['k8s-app'] === 'kube-proxy' && !p.terminating)) return undefined;
+  if (kube.podsInNamespace('kube-system').some((p) => p.labels['k8s-app'] === 'kube-proxy' && !p.terminating)) return undefined;
   const config = kube.configMaps.find((c) => c.name === 'cilium-config' && c.data['kube-proxy-replacement'] !== undefined);
   if (config) {
     const value = config.data['kube-proxy-replacement']!.trim();
